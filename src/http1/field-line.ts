@@ -1,0 +1,89 @@
+// One field line (RFC 9112 §5, RFC 9110 §5): validate it byte by byte against the tables and append
+// its name and value, latin1-decoded, to a flat [name, value, ...] list. Also says whether the name
+// is one of the fields that drive framing or connection handling, so callers need no second pass.
+
+import { ParseError } from '../common/errors.js';
+import { COLON, CR, FIELD_VALUE, HTAB, SP, TCHAR } from './tables.js';
+
+/** Names the parsers act on, recognised case-insensitively while the line is parsed. */
+export const FieldKind = {
+  Other: 0,
+  Host: 1,
+  ContentLength: 2,
+  TransferEncoding: 3,
+  Connection: 4,
+  Upgrade: 5,
+  Expect: 6,
+} as const;
+export type FieldKind = (typeof FieldKind)[keyof typeof FieldKind];
+
+interface Latin1Buffer extends Buffer {
+  latin1Slice(start: number, end: number): string;
+}
+
+/** Decode buf[start, end) as latin1 (one byte, one UTF-16 unit: what Node exposes for field lines). */
+export function latin1(buf: Buffer, start: number, end: number): string {
+  return (buf as Latin1Buffer).latin1Slice(start, end);
+}
+
+/** True when buf[start, start + name.length) equals `name` (lower-case ASCII) case-insensitively. */
+function nameIs(buf: Buffer, start: number, name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    if ((buf[start + i] | 0x20) !== name.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+function kindOf(buf: Buffer, start: number, length: number): FieldKind {
+  switch (length) {
+    case 4: return nameIs(buf, start, 'host') ? FieldKind.Host : FieldKind.Other;
+    case 6: return nameIs(buf, start, 'expect') ? FieldKind.Expect : FieldKind.Other;
+    case 7: return nameIs(buf, start, 'upgrade') ? FieldKind.Upgrade : FieldKind.Other;
+    case 10: return nameIs(buf, start, 'connection') ? FieldKind.Connection : FieldKind.Other;
+    case 14: return nameIs(buf, start, 'content-length') ? FieldKind.ContentLength : FieldKind.Other;
+    case 17: return nameIs(buf, start, 'transfer-encoding') ? FieldKind.TransferEncoding : FieldKind.Other;
+    default: return FieldKind.Other;
+  }
+}
+
+/**
+ * Parse the field line buf[start, end) — `end` is the index of the CR of its CRLF — and push its
+ * name and OWS-trimmed value onto `fields`.
+ *
+ *   field-line = field-name ":" OWS field-value OWS     (RFC 9112 §5)
+ *
+ * Throws ParseError HPE_INVALID_HEADER_TOKEN for an empty name, a non-tchar in the name (which
+ * covers whitespace before the colon, RFC 9112 §5.1), a missing colon, obs-fold (a line that starts
+ * with SP or HTAB, RFC 9112 §5.2) and a NUL, CTL or DEL in the value (RFC 9110 §5.5);
+ * HPE_LF_EXPECTED for a bare CR in the value (RFC 9112 §2.2). `base` turns indexes into stream offsets.
+ */
+export function parseFieldLine(buf: Buffer, start: number, end: number, base: number, fields: string[]): FieldKind {
+  let i = start;
+  while (i < end && TCHAR[buf[i]] === 1) i++;
+  if (i === end || buf[i] !== COLON) {
+    const b = buf[i];
+    const reason = i === start && (b === SP || b === HTAB)
+      ? 'obs-fold (a field line starting with whitespace) is not accepted'
+      : b === SP || b === HTAB
+        ? 'whitespace between field name and colon'
+        : i === end ? 'field line without a colon' : 'invalid character in field name';
+    throw new ParseError('HPE_INVALID_HEADER_TOKEN', reason, base + i);
+  }
+  if (i === start) throw new ParseError('HPE_INVALID_HEADER_TOKEN', 'empty field name', base + i);
+  const nameEnd = i;
+  i++;
+  // OWS before the value.
+  while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
+  const valueStart = i;
+  let valueEnd = valueStart;
+  for (; i < end; i++) {
+    const b = buf[i];
+    if (FIELD_VALUE[b] !== 1) {
+      if (b === CR) throw new ParseError('HPE_LF_EXPECTED', 'bare CR in a field value', base + i);
+      throw new ParseError('HPE_INVALID_HEADER_TOKEN', 'invalid character in field value', base + i);
+    }
+    if (b !== SP && b !== HTAB) valueEnd = i + 1;
+  }
+  fields.push(latin1(buf, start, nameEnd), latin1(buf, valueStart, valueEnd));
+  return kindOf(buf, start, nameEnd - start);
+}

@@ -1,0 +1,130 @@
+// IncomingMessage: a received HTTP message as a node:stream Readable, shaped like node:http's.
+// The body is pushed by whoever owns the connection; `_read` asks it for more (that is the
+// backpressure: no read, no parsing, socket paused). `headers` is built lazily from rawHeaders.
+
+import { Readable } from 'node:stream';
+import type { Socket } from 'node:net';
+import { keelError } from '../common/errors.js';
+import { buildHeaders, buildHeadersDistinct, type IncomingHttpHeaders } from './headers.js';
+
+/** The side that feeds a message body: resumes it on demand, tears the connection down on abort. */
+export interface BodySource {
+  /** The reader wants more body: parse and push again. */
+  resumeBody(message: IncomingMessage): void;
+  /** The message was destroyed before its body was complete (Node destroys the socket then). */
+  abortBody(message: IncomingMessage, error: Error | null): void;
+}
+
+/**
+ * A request (server side) or response (client side) with its body as a Readable stream.
+ * Mirrors node:http's IncomingMessage: `method`, `url`, `statusCode`, `statusMessage`,
+ * `httpVersion`, `headers` (Node's duplicate rules), `headersDistinct`, `rawHeaders`, `trailers`,
+ * `rawTrailers`, `socket`, `complete`, `aborted`, and the events `data`, `end`, `aborted`, `close`,
+ * `error` (emitted only when a listener exists, as Node does: ECONNRESET "aborted").
+ */
+export class IncomingMessage extends Readable {
+  /** The connection's socket (also `connection`, Node's deprecated alias). */
+  socket: Socket;
+  /** Request method (server side). */
+  method: string | undefined = undefined;
+  /** request-target exactly as received (server side). */
+  url = '';
+  /** Status code (client side). */
+  statusCode: number | undefined = undefined;
+  /** Reason phrase (client side). */
+  statusMessage: string | undefined = undefined;
+  httpVersion = '1.1';
+  httpVersionMajor = 1;
+  httpVersionMinor = 1;
+  /** Field lines as received: [name, value, name, value, ...]. */
+  rawHeaders: string[] = [];
+  /** Trailer section field lines as received, filled once the body is complete. */
+  rawTrailers: string[] = [];
+  /** True once the whole message, body included, has been received. */
+  complete = false;
+  /** True when the message was aborted before it was complete (Node's deprecated flag). */
+  aborted = false;
+  /** @internal Whether duplicate fields are all joined (Node's joinDuplicateHeaders option). */
+  joinDuplicateHeaders = false;
+  /** @internal Set once the body should be discarded as it arrives (Node's _dump()). */
+  _dumped = false;
+  /** @internal Whether someone reads the body (Node's _consuming). */
+  _consuming = false;
+
+  #source: BodySource | null;
+  #headers: IncomingHttpHeaders | null = null;
+  #trailers: IncomingHttpHeaders | null = null;
+
+  constructor(socket: Socket, source: BodySource | null = null, highWaterMark?: number) {
+    super(highWaterMark === undefined ? undefined : { highWaterMark });
+    this.socket = socket;
+    this.#source = source;
+  }
+
+  /** Node's deprecated alias of `socket`. */
+  get connection(): Socket {
+    return this.socket;
+  }
+
+  /** Field names lower-cased, repeated fields combined as node:http does. Built on first access. */
+  get headers(): IncomingHttpHeaders {
+    return (this.#headers ??= buildHeaders(this.rawHeaders, this.joinDuplicateHeaders));
+  }
+  set headers(value: IncomingHttpHeaders) {
+    this.#headers = value;
+  }
+
+  /** Every value of every field as an array (Node's headersDistinct). */
+  get headersDistinct(): Record<string, string[]> {
+    return buildHeadersDistinct(this.rawHeaders);
+  }
+
+  /** The trailer section as an object (empty until the body is complete). */
+  get trailers(): IncomingHttpHeaders {
+    if (!this.complete) return {};
+    return (this.#trailers ??= buildHeaders(this.rawTrailers, this.joinDuplicateHeaders));
+  }
+  set trailers(value: IncomingHttpHeaders) {
+    this.#trailers = value;
+  }
+
+  get trailersDistinct(): Record<string, string[]> {
+    return buildHeadersDistinct(this.rawTrailers);
+  }
+
+  /** Calls `socket.setTimeout(msecs)` and adds `callback` as a 'timeout' listener. */
+  setTimeout(msecs: number, callback?: () => void): this {
+    if (callback) this.on('timeout', callback);
+    this.socket.setTimeout(msecs);
+    return this;
+  }
+
+  override _read(): void {
+    this._consuming = true;
+    this.#source?.resumeBody(this);
+  }
+
+  /** @internal Discard the rest of the body (after the response finished without reading it). */
+  _dump(): void {
+    if (this._dumped) return;
+    this._dumped = true;
+    this.removeAllListeners('data');
+    this.resume();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.readableEnded || !this.complete) {
+      this.aborted = true;
+      this.emit('aborted');
+    }
+    if (!this.complete) this.#source?.abortBody(this, error);
+    // As Node: an 'error' event only when someone listens for it.
+    process.nextTick(() => callback(this.listenerCount('error') > 0 ? error : null));
+  }
+
+  /** @internal The connection went away before the exchange finished. */
+  _abort(): void {
+    if (this.destroyed) return;
+    this.destroy(keelError('ECONNRESET'));
+  }
+}

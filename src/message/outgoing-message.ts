@@ -1,0 +1,102 @@
+// OutgoingMessage: the Writable base of messages Keel sends, with node:http's header store
+// (setHeader, getHeader, ... keyed by lower-cased name, original case kept for the wire).
+// Names and values are validated when stored, so nothing invalid can reach the serializer.
+
+import { Writable, type WritableOptions } from 'node:stream';
+import { keelError } from '../common/errors.js';
+import { validateHeaderName, validateHeaderValue } from './headers.js';
+
+/** A header value as node:http accepts it. */
+export type OutgoingHttpHeader = number | string | readonly string[];
+/** Outgoing headers by lower-cased name. */
+export type OutgoingHttpHeaders = Record<string, OutgoingHttpHeader | undefined>;
+
+export class OutgoingMessage extends Writable {
+  /** Send a `Date` field when the message does not set one (RFC 9110 §6.6.1). Default true. */
+  sendDate = true;
+
+  #headers: Map<string, [name: string, value: OutgoingHttpHeader]> | null = null;
+  #nonAscii = false;
+  /** @internal True once the head is committed: headers can no longer change. */
+  protected _headerCommitted = false;
+
+  constructor(options?: WritableOptions) {
+    super(options);
+  }
+
+  /** True once the head is committed (after writeHead(), the first write() or end()). */
+  get headersSent(): boolean {
+    return this._headerCommitted;
+  }
+
+  /**
+   * Set a header, replacing any value under the same name (case-insensitive).
+   * Throws ERR_HTTP_HEADERS_SENT after the head is committed, ERR_INVALID_HTTP_TOKEN for a bad
+   * name, ERR_HTTP_INVALID_HEADER_VALUE / ERR_INVALID_CHAR for a bad value.
+   */
+  setHeader(name: string, value: OutgoingHttpHeader): this {
+    if (this._headerCommitted) throw keelError('ERR_HTTP_HEADERS_SENT', 'set');
+    this._storeHeader(name, value);
+    return this;
+  }
+
+  /** Add a value to a header, keeping earlier ones (Node's appendHeader). Same errors as setHeader. */
+  appendHeader(name: string, value: OutgoingHttpHeader): this {
+    if (this._headerCommitted) throw keelError('ERR_HTTP_HEADERS_SENT', 'append');
+    validateHeaderName(name);
+    const existing = this.#headers?.get(name.toLowerCase());
+    if (existing === undefined) return this.setHeader(name, value);
+    if (validateHeaderValue(name, value) === false) this.#nonAscii = true;
+    const before = Array.isArray(existing[1]) ? existing[1] : [String(existing[1])];
+    existing[1] = before.concat(Array.isArray(value) ? value.map(String) : [String(value)]);
+    return this;
+  }
+
+  /** @internal Store without the committed check (writeHead's headers). */
+  protected _storeHeader(name: string, value: OutgoingHttpHeader): void {
+    validateHeaderName(name);
+    if (validateHeaderValue(name, value) === false) this.#nonAscii = true;
+    (this.#headers ??= new Map()).set(name.toLowerCase(), [name, value]);
+  }
+
+  getHeader(name: string): OutgoingHttpHeader | undefined {
+    if (typeof name !== 'string') throw keelError('ERR_INVALID_ARG_TYPE', 'name', 'of type string', typeof name);
+    return this.#headers?.get(name.toLowerCase())?.[1];
+  }
+
+  /** A shallow copy of the headers, lower-cased names as keys (a null-prototype object, as Node). */
+  getHeaders(): OutgoingHttpHeaders {
+    const out: OutgoingHttpHeaders = Object.create(null);
+    if (this.#headers) for (const [key, [, value]] of this.#headers) out[key] = value;
+    return out;
+  }
+
+  getHeaderNames(): string[] {
+    return this.#headers ? [...this.#headers.keys()] : [];
+  }
+
+  /** Header names in the case they were set. */
+  getRawHeaderNames(): string[] {
+    return this.#headers ? [...this.#headers.values()].map(([name]) => name) : [];
+  }
+
+  hasHeader(name: string): boolean {
+    return this.#headers?.has(name.toLowerCase()) ?? false;
+  }
+
+  /** Throws ERR_HTTP_HEADERS_SENT after the head is committed. */
+  removeHeader(name: string): void {
+    if (this._headerCommitted) throw keelError('ERR_HTTP_HEADERS_SENT', 'remove');
+    this.#headers?.delete(name.toLowerCase());
+  }
+
+  /** @internal The stored headers in insertion order: [lower-cased key, [name, value]]. */
+  protected _headerEntries(): Iterable<[string, [string, OutgoingHttpHeader]]> {
+    return this.#headers ?? [];
+  }
+
+  /** @internal True when some stored value has a byte above 0x7F (head must be written as latin1). */
+  protected get _hasNonAsciiHeader(): boolean {
+    return this.#nonAscii;
+  }
+}

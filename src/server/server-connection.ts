@@ -1,0 +1,558 @@
+// ServerConnection: one socket's HTTP/1.1 life. It pulls events from the request parser, creates
+// requests and responses, writes responses strictly in request order (pipelining), decides
+// keep-alive, pauses reading when a body is not consumed or responses pile up, keeps the per-phase
+// deadlines that the server's sweep checks, and is the only place that turns a ParseError into a
+// 'clientError' event or a canned error response.
+
+import type { Socket } from 'node:net';
+import { ParseError, keelError } from '../common/errors.js';
+import { MAX_PIPELINE_DEPTH } from '../common/defaults.js';
+import { STATUS_CODES } from '../common/status-codes.js';
+import { ParserEvent, RequestParser, type RequestHead } from '../http1/request-parser.js';
+import { BodyKind } from '../http1/framing.js';
+import type { BodySource, IncomingMessage } from '../message/incoming-message.js';
+import type { ResponseSink, ServerResponse } from './server-response.js';
+import type { ConnectionHost } from './connection-host.js';
+
+type WriteCallback = (error?: Error | null) => void;
+
+/** Output of a response that is waiting for the responses before it to finish. */
+interface HeldOutput {
+  chunks: Buffer[];
+  callbacks: WriteCallback[];
+  done: boolean;
+}
+
+/** A connection failure waiting for earlier responses to be written before it is acted on. */
+interface Failure {
+  error: Error;
+  status: number;
+  /** Close without a canned response (the request involved was already answered). */
+  silent: boolean;
+}
+
+/** Time a closed connection keeps reading (and discarding) so that its last response is not reset. */
+const LINGER_MS = 5_000;
+
+function isContinueExpectation(value: string): boolean {
+  return value.length === 12 && value.toLowerCase() === '100-continue';
+}
+
+export class ServerConnection implements ResponseSink, BodySource {
+  readonly socket: Socket;
+  readonly #host: ConnectionHost;
+  readonly #parser: RequestParser;
+
+  /** Responses in request order; queue[0] writes to the socket, the others hold their output. */
+  #queue: ServerResponse[] = [];
+  #held = new Map<ServerResponse, HeldOutput>();
+  /** The request whose body is being received, and its response. */
+  #reading: IncomingMessage | null = null;
+  #readingResponse: ServerResponse | null = null;
+  #bodyPaused = false;
+  #readRequested = false;
+  #pulling = false;
+  #pullAgain = false;
+  #socketPaused = false;
+  #drainCallbacks: WriteCallback[] = [];
+  /** No request is dispatched any more: a non-persistent message, a failure, or shutdown. */
+  #closing = false;
+  #peerEnded = false;
+  #failure: Failure | null = null;
+  #upgrade: { req: IncomingMessage; event: 'upgrade' | 'connect'; head: Buffer } | null = null;
+  #requests = 0;
+  #requestStarted = false;
+  // Deadlines in ms since the epoch; 0 = not armed. Checked by the server's shared sweep.
+  #headersDeadline = 0;
+  #requestDeadline = 0;
+  #idleDeadline = 0;
+  #lingerDeadline = 0;
+
+  constructor(socket: Socket, host: ConnectionHost) {
+    this.socket = socket;
+    this.#host = host;
+    this.#parser = new RequestParser(host.parserOptions());
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('close', this.#onClose);
+    socket.on('error', this.#onError);
+    socket.on('drain', this.#onDrain);
+    socket.on('timeout', this.#onSocketTimeout);
+    this.#startRequestClock(Date.now());
+  }
+
+  /** Seconds advertised in `Keep-Alive: timeout=N`. */
+  get keepAliveTimeoutSeconds(): number {
+    return Math.floor(this.#host.keepAliveTimeout / 1000);
+  }
+
+  /** Between requests: nothing in flight and nothing of the next request received. */
+  get isIdle(): boolean {
+    return this.#queue.length === 0 && this.#reading === null && !this.#requestStarted && this.#upgrade === null;
+  }
+
+  /** Stop dispatching: the current responses finish with `Connection: close`, then the socket closes. */
+  beginClose(): void {
+    this.#closing = true;
+    if (this.isIdle) this.#endSocket();
+  }
+
+  /** Called by the server's sweep: fire whichever phase deadline has passed. */
+  checkDeadlines(now: number): void {
+    if (this.#headersDeadline !== 0 && now >= this.#headersDeadline) this.#onRequestTimeout('headers');
+    else if (this.#requestDeadline !== 0 && now >= this.#requestDeadline) this.#onRequestTimeout('request');
+    else if (this.#idleDeadline !== 0 && now >= this.#idleDeadline) this.socket.destroy();
+    else if (this.#lingerDeadline !== 0 && now >= this.#lingerDeadline) this.socket.destroy();
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  #onData = (chunk: Buffer): void => {
+    if (this.#upgrade !== null) {
+      this.#upgrade.head = Buffer.concat([this.#upgrade.head, chunk]);
+      return;
+    }
+    if (this.#lingerDeadline !== 0) return; // closed: discard what the peer still sends
+    if (!this.#requestStarted) this.#startRequestClock(Date.now());
+    this.#parser.push(chunk);
+    const socket = this.socket;
+    socket.cork();
+    this.#pull();
+    socket.uncork();
+  };
+
+  #onEnd = (): void => {
+    this.#peerEnded = true;
+    if (this.#lingerDeadline !== 0 || this.#upgrade !== null) {
+      if (this.#lingerDeadline !== 0) this.socket.destroy();
+      return;
+    }
+    this.#pull();
+  };
+
+  /** Parse and dispatch until the parser needs data or something asks to wait. Not re-entrant. */
+  #pull(): void {
+    if (this.#pulling) {
+      this.#pullAgain = true;
+      return;
+    }
+    this.#pulling = true;
+    try {
+      do {
+        this.#pullAgain = false;
+        this.#pullOnce();
+      } while (this.#pullAgain);
+    } finally {
+      this.#pulling = false;
+    }
+  }
+
+  #pullOnce(): void {
+    const parser = this.#parser;
+    let needData = false;
+    for (;;) {
+      if (this.#failure !== null || this.#upgrade !== null || this.#bodyPaused || this.#lingerDeadline !== 0 || this.socket.destroyed) break;
+      if (this.#reading === null && (this.#closing || this.#queue.length >= MAX_PIPELINE_DEPTH || this.socket.writableNeedDrain)) break;
+      let event: ParserEvent;
+      try {
+        event = parser.next();
+      } catch (err) {
+        this.#onParseError(err as ParseError);
+        return;
+      }
+      if (event === ParserEvent.NeedData) {
+        needData = true;
+        break;
+      }
+      if (event === ParserEvent.Head) this.#onHead(parser.head!);
+      else if (event === ParserEvent.Body) this.#onBody(parser.body);
+      else this.#onMessageEnd(parser.trailers);
+    }
+    if (needData && this.#peerEnded) {
+      this.#onPeerEnded();
+      return;
+    }
+    // Read from the socket only while parsing can go on: TCP backpressure for everything else.
+    if (needData === this.#socketPaused && !this.socket.destroyed) {
+      this.#socketPaused = !needData;
+      if (needData) this.socket.resume();
+      else this.socket.pause();
+    }
+  }
+
+  #onPeerEnded(): void {
+    try {
+      this.#parser.finish();
+    } catch (err) {
+      this.#onParseError(err as ParseError);
+      return;
+    }
+    if (this.#queue.length === 0 && this.#reading === null) this.#endSocket();
+    else this.#closing = true;
+  }
+
+  #onHead(head: RequestHead): void {
+    this.#headersDeadline = 0;
+    this.#requests++;
+    const host = this.#host;
+    const req = host.createRequest(this.socket, this);
+    req.method = head.method;
+    req.url = head.target;
+    req.httpVersionMajor = head.versionMajor;
+    req.httpVersionMinor = head.versionMinor;
+    req.httpVersion = head.versionMinor === 1 ? '1.1' : head.versionMinor === 0 ? '1.0' : `1.${head.versionMinor}`;
+    req.rawHeaders = head.rawHeaders;
+
+    let keepAlive = head.keepAlive && !this.#closing && host.isAcceptingRequests;
+    const maxRequests = host.maxRequestsPerSocket;
+    if (maxRequests > 0 && this.#requests >= maxRequests) keepAlive = false;
+    if (!keepAlive) this.#closing = true;
+
+    if (head.upgrade) {
+      const event = head.method === 'CONNECT' ? 'connect' : 'upgrade';
+      if (host.listenerCount(event) > 0) {
+        this.#startUpgrade(req, event);
+        return;
+      }
+      if (event === 'connect') {
+        this.socket.destroy(); // as Node: CONNECT without a 'connect' listener closes the connection
+        return;
+      }
+    }
+
+    const res = host.createResponse(req, this, keepAlive);
+    this.#queue.push(res);
+    this.#reading = req;
+    this.#readingResponse = res;
+    if (head.bodyKind === BodyKind.None) {
+      // Complete before the handler runs, as in Node (llhttp reports headers and message together).
+      this.#parser.next();
+      this.#onMessageEnd(this.#parser.trailers);
+    }
+
+    const expect = head.expect;
+    if (expect !== undefined && head.versionMinor >= 1) {
+      if (isContinueExpectation(expect)) {
+        res._expectContinue = true;
+        if (host.listenerCount('checkContinue') > 0) {
+          host.emit('checkContinue', req, res);
+          return;
+        }
+        if (!req.complete) res.writeContinue();
+      } else {
+        if (host.listenerCount('checkExpectation') > 0) {
+          host.emit('checkExpectation', req, res);
+          return;
+        }
+        res.writeHead(417);
+        res.end();
+        return;
+      }
+    }
+    host.emit('request', req, res);
+  }
+
+  #onBody(chunk: Buffer): void {
+    const req = this.#reading!;
+    if (req._dumped || req.destroyed) return;
+    this.#readRequested = false;
+    if (!req.push(chunk) && !this.#readRequested) this.#bodyPaused = true;
+  }
+
+  #onMessageEnd(trailers: string[]): void {
+    const req = this.#reading;
+    if (req === null) return;
+    this.#reading = null;
+    this.#readingResponse = null;
+    this.#bodyPaused = false;
+    req.rawTrailers = trailers;
+    req.complete = true;
+    req.push(null);
+    this.#requestDeadline = 0;
+    this.#requestStarted = false;
+    if (this.#parser.bufferedBytes > 0 && !this.#closing) this.#startRequestClock(Date.now());
+  }
+
+  /** IncomingMessage._read: the reader wants more of the body. */
+  resumeBody(message: IncomingMessage): void {
+    if (message !== this.#reading) return;
+    this.#readRequested = true;
+    if (!this.#bodyPaused) return;
+    this.#bodyPaused = false;
+    this.#pull();
+  }
+
+  /** IncomingMessage._destroy before the body was complete: as Node, the connection goes too. */
+  abortBody(message: IncomingMessage, error: Error | null): void {
+    if (message === this.#reading && !this.socket.destroyed) this.socket.destroy(error ?? undefined);
+  }
+
+  #startRequestClock(now: number): void {
+    const host = this.#host;
+    this.#requestStarted = true;
+    this.#idleDeadline = 0;
+    this.#headersDeadline = host.headersTimeout > 0 ? now + host.headersTimeout : 0;
+    this.#requestDeadline = host.requestTimeout > 0 ? now + host.requestTimeout : 0;
+  }
+
+  // ---- writing -------------------------------------------------------------------------------
+
+  write(res: ServerResponse, data: string | Buffer, encoding: BufferEncoding, callback: WriteCallback | null): void {
+    if (res !== this.#queue[0]) {
+      if (res.destroyed || !this.#queue.includes(res)) {
+        if (callback) callback();
+        return;
+      }
+      const held = this.#heldOutput(res);
+      held.chunks.push(typeof data === 'string' ? Buffer.from(data, encoding) : data);
+      if (callback) held.callbacks.push(callback);
+      return;
+    }
+    const socket = this.socket;
+    if (socket.destroyed) {
+      if (callback) callback();
+      return;
+    }
+    const ok = socket.write(data, encoding);
+    if (callback) {
+      if (ok) callback();
+      else this.#drainCallbacks.push(callback);
+    }
+  }
+
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
+  #heldOutput(res: ServerResponse): HeldOutput {
+    let held = this.#held.get(res);
+    if (held === undefined) {
+      held = { chunks: [], callbacks: [], done: false };
+      this.#held.set(res, held);
+    }
+    return held;
+  }
+
+  #onDrain = (): void => {
+    const callbacks = this.#drainCallbacks;
+    if (callbacks.length > 0) {
+      this.#drainCallbacks = [];
+      for (const cb of callbacks) cb();
+    }
+    if (this.#reading === null) this.#pull();
+  };
+
+  /** A response handed over its last byte: advance the queue, flushing held output in order. */
+  responseDone(res: ServerResponse): void {
+    if (res !== this.#queue[0]) {
+      if (this.#queue.includes(res)) this.#heldOutput(res).done = true;
+      return;
+    }
+    this.#queue.shift();
+    let closes = this.#afterResponse(res);
+    while (!closes && this.#queue.length > 0) {
+      const next = this.#queue[0];
+      const held = this.#held.get(next);
+      if (held === undefined) break;
+      this.#held.delete(next);
+      const socket = this.socket;
+      socket.cork();
+      for (const chunk of held.chunks) socket.write(chunk);
+      socket.uncork();
+      for (const cb of held.callbacks) cb();
+      if (!held.done) break;
+      this.#queue.shift();
+      closes = this.#afterResponse(next);
+    }
+    if (closes) return;
+    if (this.#queue.length === 0) {
+      if (this.#failure !== null) {
+        this.#fail();
+        return;
+      }
+      if (this.#upgrade !== null) {
+        this.#finishUpgrade();
+        return;
+      }
+      if (this.#reading === null && (this.#closing || this.#peerEnded) && !this.#requestStarted) {
+        this.#endSocket();
+        return;
+      }
+      if (this.isIdle) {
+        const timeout = this.#host.keepAliveTimeout;
+        this.#idleDeadline = timeout > 0 ? Date.now() + timeout : 0;
+      }
+    }
+    this.#pull();
+  }
+
+  /** Bookkeeping after a response; returns true when the connection closes after it. */
+  #afterResponse(res: ServerResponse): boolean {
+    const req = res.req;
+    // As Node: a body nobody reads is discarded so that the next request can be parsed.
+    if (!req._consuming && req.readableFlowing !== true && req.listenerCount('readable') === 0) req._dump();
+    if (res.shouldKeepAlive) return false;
+    // This response closes the connection: nothing queued after it will ever be written.
+    this.#closing = true;
+    for (const later of this.#queue) {
+      later.req._abort();
+      later._abort();
+    }
+    this.#queue = [];
+    this.#held.clear();
+    this.#endSocket();
+    return true;
+  }
+
+  /** Half-close after the pending writes, then linger, discarding input, until the peer closes. */
+  #endSocket(): void {
+    const socket = this.socket;
+    this.#closing = true;
+    this.#headersDeadline = 0;
+    this.#requestDeadline = 0;
+    this.#idleDeadline = 0;
+    this.#lingerDeadline = Date.now() + LINGER_MS;
+    if (socket.destroyed) return;
+    socket.end();
+    if (this.#peerEnded) socket.destroySoon();
+    if (this.#socketPaused) {
+      this.#socketPaused = false;
+      socket.resume();
+    }
+  }
+
+  // ---- errors, timeouts, upgrade, close ------------------------------------------------------
+
+  #onParseError(error: ParseError): void {
+    let silent = false;
+    const req = this.#reading;
+    if (req !== null) {
+      // The framing failed inside this request's body: it can never complete.
+      const res = this.#readingResponse!;
+      this.#reading = null;
+      this.#readingResponse = null;
+      silent = res.headersSent || res.writableEnded;
+      if (!silent) {
+        this.#queue.splice(this.#queue.indexOf(res), 1);
+        this.#held.delete(res);
+        res._abort();
+      }
+      if (!req.destroyed) req.destroy(error);
+    }
+    this.#setFailure({ error, status: error.status, silent });
+  }
+
+  #onRequestTimeout(phase: 'headers' | 'request'): void {
+    this.#headersDeadline = 0;
+    this.#requestDeadline = 0;
+    const error = keelError('ERR_HTTP_REQUEST_TIMEOUT', phase);
+    const res = this.#readingResponse;
+    const silent = res !== null && (res.headersSent || res.writableEnded);
+    if (this.#reading !== null) {
+      const req = this.#reading;
+      this.#reading = null;
+      this.#readingResponse = null;
+      if (!silent && res !== null) {
+        this.#queue.splice(this.#queue.indexOf(res), 1);
+        res._abort();
+      }
+      req.destroy(error);
+    }
+    this.#setFailure({ error, status: 408, silent });
+  }
+
+  #setFailure(failure: Failure): void {
+    if (this.#failure !== null) return;
+    this.#failure = failure;
+    this.#closing = true;
+    if (this.#queue.length === 0) this.#fail();
+  }
+
+  /** Act on the failure once every earlier response is out: 'clientError', or the canned response. */
+  #fail(): void {
+    const { error, status, silent } = this.#failure!;
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    if (this.#host.listenerCount('clientError') > 0) {
+      this.#detachListeners();
+      socket.on('error', noop);
+      this.#host.emit('clientError', error, socket);
+      return;
+    }
+    if (!silent && socket.writable) {
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\nConnection: close\r\n\r\n`);
+    }
+    this.#endSocket();
+  }
+
+  #onSocketTimeout = (): void => {
+    const req = this.#reading;
+    const res = this.#queue[0];
+    const reqHandled = req !== null && req.emit('timeout', this.socket);
+    const resHandled = res !== undefined && res.emit('timeout', this.socket);
+    const serverHandled = this.#host.emit('timeout', this.socket);
+    if (!reqHandled && !resHandled && !serverHandled) this.socket.destroy();
+  };
+
+  #onError = (error: Error): void => {
+    // As Node: socket errors go to 'clientError' when someone listens, else the socket is destroyed.
+    this.socket.removeListener('error', this.#onError);
+    this.socket.on('error', noop);
+    if (this.#host.listenerCount('clientError') > 0) this.#host.emit('clientError', error, this.socket);
+    else this.socket.destroy();
+  };
+
+  #onClose = (): void => {
+    this.#host.connectionClosed(this);
+    this.#detachListeners();
+    const req = this.#reading;
+    this.#reading = null;
+    if (req !== null) req._abort();
+    for (const res of this.#queue) {
+      res.req._abort();
+      res._abort();
+    }
+    this.#queue = [];
+    this.#held.clear();
+    const callbacks = this.#drainCallbacks;
+    this.#drainCallbacks = [];
+    for (const cb of callbacks) cb();
+  };
+
+  #startUpgrade(req: IncomingMessage, event: 'upgrade' | 'connect'): void {
+    req.complete = true;
+    req.push(null);
+    this.#upgrade = { req, event, head: this.#parser.detach() };
+    this.#headersDeadline = 0;
+    this.#requestDeadline = 0;
+    if (this.#queue.length === 0) this.#finishUpgrade();
+  }
+
+  /** Hand the socket to the 'upgrade' / 'connect' listener, with the bytes read past the head. */
+  #finishUpgrade(): void {
+    const { req, event, head } = this.#upgrade!;
+    const socket = this.socket;
+    this.#detachListeners();
+    this.#host.connectionClosed(this);
+    socket.setTimeout(0);
+    // As Node: the listener decides when reading starts (attaching 'data' resumes the socket).
+    (socket as unknown as { readableFlowing: boolean | null }).readableFlowing = null;
+    this.#host.emit(event, req, socket, head);
+  }
+
+  #detachListeners(): void {
+    const socket = this.socket;
+    socket.removeListener('data', this.#onData);
+    socket.removeListener('end', this.#onEnd);
+    socket.removeListener('close', this.#onClose);
+    socket.removeListener('error', this.#onError);
+    socket.removeListener('drain', this.#onDrain);
+    socket.removeListener('timeout', this.#onSocketTimeout);
+  }
+}
+
+function noop(): void {}
