@@ -187,8 +187,9 @@ export class ServerConnection implements ResponseSink, BodySource {
       this.#onParseError(err as ParseError);
       return;
     }
-    if (this.#queue.length === 0 && this.#reading === null) this.#endSocket();
-    else this.#closing = true;
+    // As Node (httpAllowHalfOpen false): the client's FIN aborts the requests still in flight.
+    for (const res of this.#queue) res.req._abort();
+    this.#endSocket();
   }
 
   #onHead(head: RequestHead): void {
