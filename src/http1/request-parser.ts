@@ -100,6 +100,7 @@ export class RequestParser {
   #pos = 0; // bytes of #buf already consumed
   #base = 0; // stream offset of #buf[0]
   #scanned = 0; // bytes after #pos already searched for LF
+  #discardedBytes = 0;
   #remaining = 0; // body bytes left in the current Content-Length body or chunk
   #sectionBytes = 0; // bytes of the header or trailer section so far
   #fieldCount = 0;
@@ -133,6 +134,11 @@ export class RequestParser {
     return this.#state === State.Closed;
   }
 
+  /** Bytes received after a closing message or an error and thrown away unparsed. */
+  get discardedBytes(): number {
+    return this.#discardedBytes;
+  }
+
   /** True between messages with nothing of the next one received yet. */
   get isIdle(): boolean {
     return this.#state === State.Head && this.#head === null && this.#pos === this.#buf.length;
@@ -140,7 +146,10 @@ export class RequestParser {
 
   /** Add bytes from the connection. Bytes after a closing message or an error are discarded. */
   push(chunk: Buffer): void {
-    if (this.#state >= State.Closed) return;
+    if (this.#state >= State.Closed) {
+      this.#discardedBytes += chunk.length;
+      return;
+    }
     this.#base += this.#pos;
     this.#buf = this.#pos === this.#buf.length ? chunk : Buffer.concat([this.#buf.subarray(this.#pos), chunk]);
     this.#pos = 0;
@@ -375,6 +384,7 @@ export class RequestParser {
   #endMessage(): ParserEvent {
     this.#state = this.head !== null && !this.head.keepAlive ? State.Closed : State.Head;
     if (this.#state === State.Closed) {
+      this.#discardedBytes += this.#buf.length - this.#pos;
       this.#buf = EMPTY;
       this.#pos = 0;
     }

@@ -112,7 +112,7 @@ export class ServerConnection implements ResponseSink, BodySource {
       this.#upgrade.head = Buffer.concat([this.#upgrade.head, chunk]);
       return;
     }
-    if (this.#lingerDeadline !== 0) return; // closed: discard what the peer still sends
+    if (this.#lingerDeadline !== 0) return; // closing: discard what the peer still sends
     if (!this.#requestStarted) this.#startRequestClock(Date.now());
     this.#parser.push(chunk);
     const socket = this.socket;
@@ -409,7 +409,12 @@ export class ServerConnection implements ResponseSink, BodySource {
     return true;
   }
 
-  /** Half-close after the pending writes, then linger, discarding input, until the peer closes. */
+  /**
+   * Close after the pending writes. When the peer sent bytes we did not read (after a closing
+   * message, or a failure), closing at once would make the kernel reset the connection and could
+   * destroy the last response in flight: then half-close and linger, discarding input, until the
+   * peer closes or LINGER_MS pass (as nginx's lingering close).
+   */
   #endSocket(): void {
     const socket = this.socket;
     this.#closing = true;
@@ -418,8 +423,9 @@ export class ServerConnection implements ResponseSink, BodySource {
     this.#idleDeadline = 0;
     this.#lingerDeadline = Date.now() + LINGER_MS;
     if (socket.destroyed) return;
-    socket.end();
-    if (this.#peerEnded) socket.destroySoon();
+    const hasUnreadInput = this.#failure !== null || this.#parser.bufferedBytes > 0 || this.#parser.discardedBytes > 0;
+    if (hasUnreadInput && !this.#peerEnded) socket.end();
+    else socket.destroySoon();
     if (this.#socketPaused) {
       this.#socketPaused = false;
       socket.resume();
