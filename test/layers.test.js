@@ -23,7 +23,10 @@ function layerOf(path) {
 
 function importsOf(path) {
   const text = readFileSync(path, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]);
+  const specs = [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]);
+  const bare = [...text.matchAll(/^\s*import\s+'([^']+)'/gm)].map((m) => m[1]);
+  const dynamic = [...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]);
+  return [...specs, ...bare, ...dynamic];
 }
 
 const files = sourceFiles(root);
