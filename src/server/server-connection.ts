@@ -81,6 +81,11 @@ export class ServerConnection implements ResponseSink, BodySource {
     this.#startRequestClock(Date.now());
   }
 
+  /** False once the server is closing: responses then end the connection. */
+  get isAcceptingRequests(): boolean {
+    return this.#host.isAcceptingRequests;
+  }
+
   /** Seconds advertised in `Keep-Alive: timeout=N`. */
   get keepAliveTimeoutSeconds(): number {
     return Math.floor(this.#host.keepAliveTimeout / 1000);
@@ -225,7 +230,7 @@ export class ServerConnection implements ResponseSink, BodySource {
     this.#queue.push(res);
     this.#reading = req;
     this.#readingResponse = res;
-    if (head.bodyKind === BodyKind.None) {
+    if (head.bodyKind === BodyKind.None || (head.bodyKind === BodyKind.Length && head.contentLength === 0)) {
       // Complete before the handler runs, as in Node (llhttp reports headers and message together).
       this.#parser.next();
       this.#onMessageEnd(this.#parser.trailers);

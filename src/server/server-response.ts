@@ -9,6 +9,7 @@ import { STATUS_CODES } from '../common/status-codes.js';
 import { validateHeaderName, validateHeaderValue } from '../message/headers.js';
 import type { IncomingMessage } from '../message/incoming-message.js';
 import { OutgoingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from '../message/outgoing-message.js';
+import { ConnectionOption, connectionOptions } from '../http1/framing.js';
 import { httpDate } from './date-cache.js';
 
 type WriteCallback = (error?: Error | null) => void;
@@ -25,9 +26,17 @@ export interface ResponseSink {
   responseDone(res: ServerResponse): void;
   /** Seconds advertised in `Keep-Alive: timeout=N`. */
   readonly keepAliveTimeoutSeconds: number;
+  /** False once the server is closing (server.close()): the response then ends the connection. */
+  readonly isAcceptingRequests: boolean;
 }
 
 const CRLF = '\r\n';
+
+/** True when the last transfer coding of a Transfer-Encoding value the handler set is chunked. */
+function isChunkedLast(value: string): boolean {
+  const last = value.slice(value.lastIndexOf(',') + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+  return last.toLowerCase() === 'chunked';
+}
 const LAST_CHUNK = '0\r\n';
 
 /**
@@ -237,14 +246,14 @@ export class ServerResponse extends OutgoingMessage {
     let hasConnection = false;
     let hasLength = false;
     let hasTransferEncoding = false;
-    let keepAlive = this.shouldKeepAlive;
+    let keepAlive = this.shouldKeepAlive && this.#sink.isAcceptingRequests;
     const stripFraming = status === 204 || (status >= 100 && status <= 199); // RFC 9110 §8.6
     for (const [key, [name, value]] of this._headerEntries()) {
       switch (key) {
         case 'date': hasDate = true; break;
         case 'connection':
           hasConnection = true;
-          if (/(?:^|,)\s*close\s*(?:,|$)/i.test(String(value))) keepAlive = false;
+          if (connectionOptions(String(value)) & ConnectionOption.Close) keepAlive = false;
           break;
         case 'content-length':
           if (stripFraming) continue;
@@ -254,7 +263,7 @@ export class ServerResponse extends OutgoingMessage {
         case 'transfer-encoding':
           if (stripFraming) continue;
           hasTransferEncoding = true;
-          if (/(?:^|,)\s*chunked\s*$/i.test(String(value))) this.chunkedEncoding = true;
+          if (isChunkedLast(String(value))) this.chunkedEncoding = true;
           else keepAlive = false; // a coding we do not frame: the body ends at close
           break;
       }
