@@ -24,5 +24,3 @@ export const SOCKET_TIMEOUT_MS = 0;
 export const MAX_REQUESTS_PER_SOCKET = 0;
 /** Pipelined requests dispatched ahead of their responses on one connection before reading pauses. */
 export const MAX_PIPELINE_DEPTH = 64;
-/** Bytes buffered from a connection without being parsed before the socket is paused. */
-export const MAX_BUFFERED_INPUT_BYTES = 64 * 1024;

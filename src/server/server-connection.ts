@@ -62,6 +62,8 @@ export class ServerConnection implements ResponseSink, BodySource {
   #upgrade: { req: IncomingMessage; event: 'upgrade' | 'connect'; head: Buffer } | null = null;
   #requests = 0;
   #requestStarted = false;
+  /** The last bytes received: a ParseError's `rawPacket`, as in Node. */
+  #lastChunk: Buffer | null = null;
   // Deadlines in ms since the epoch; 0 = not armed. Checked by the server's shared sweep.
   #headersDeadline = 0;
   #requestDeadline = 0;
@@ -86,9 +88,10 @@ export class ServerConnection implements ResponseSink, BodySource {
     return this.#host.isAcceptingRequests;
   }
 
-  /** Seconds advertised in `Keep-Alive: timeout=N`. */
+  /** Seconds advertised in `Keep-Alive: timeout=N`; -1 when the idle timeout is disabled. */
   get keepAliveTimeoutSeconds(): number {
-    return Math.floor(this.#host.keepAliveTimeout / 1000);
+    const ms = this.#host.keepAliveTimeout;
+    return ms > 0 ? Math.floor(ms / 1000) : -1;
   }
 
   /** Between requests: nothing in flight and nothing of the next request received. */
@@ -119,6 +122,7 @@ export class ServerConnection implements ResponseSink, BodySource {
     }
     if (this.#lingerDeadline !== 0) return; // closing: discard what the peer still sends
     if (!this.#requestStarted) this.#startRequestClock(Date.now());
+    this.#lastChunk = chunk;
     this.#parser.push(chunk);
     const socket = this.socket;
     socket.cork();
@@ -173,6 +177,7 @@ export class ServerConnection implements ResponseSink, BodySource {
       else if (event === ParserEvent.Body) this.#onBody(parser.body);
       else this.#onMessageEnd(parser.trailers);
     }
+    if (this.#upgrade !== null) return; // the socket is (or will be) the upgrade listener's
     if (needData && this.#peerEnded) {
       this.#onPeerEnded();
       return;
@@ -286,6 +291,11 @@ export class ServerConnection implements ResponseSink, BodySource {
     if (!this.#bodyPaused) return;
     this.#bodyPaused = false;
     this.#pull();
+  }
+
+  /** ServerResponse destroyed before its last byte (res.destroy(), a failed pipeline): as Node, the connection goes too. */
+  abortResponse(res: ServerResponse, error: Error | null): void {
+    if (this.#queue.includes(res) && !this.socket.destroyed) this.socket.destroy(error ?? undefined);
   }
 
   /** IncomingMessage._destroy before the body was complete: as Node, the connection goes too. */
@@ -440,6 +450,7 @@ export class ServerConnection implements ResponseSink, BodySource {
   // ---- errors, timeouts, upgrade, close ------------------------------------------------------
 
   #onParseError(error: ParseError): void {
+    error.rawPacket = this.#lastChunk ?? undefined;
     let silent = false;
     const req = this.#reading;
     if (req !== null) {
@@ -453,7 +464,8 @@ export class ServerConnection implements ResponseSink, BodySource {
         this.#held.delete(res);
         res._abort();
       }
-      if (!req.destroyed) req.destroy(error);
+      // As Node, the request sees the connection reset ('aborted'); the ParseError is its cause.
+      if (!req.destroyed) req.destroy(Object.assign(keelError('ECONNRESET'), { cause: error }));
     }
     this.#setFailure({ error, status: error.status, silent });
   }

@@ -24,7 +24,9 @@ export interface ResponseSink {
   uncork(): void;
   /** The response's last byte has been handed over. */
   responseDone(res: ServerResponse): void;
-  /** Seconds advertised in `Keep-Alive: timeout=N`. */
+  /** The response was destroyed before it was complete: the connection cannot be reused. */
+  abortResponse(res: ServerResponse, error: Error | null): void;
+  /** Seconds advertised in `Keep-Alive: timeout=N`; -1 when the idle timeout is disabled. */
   readonly keepAliveTimeoutSeconds: number;
   /** False once the server is closing (server.close()): the response then ends the connection. */
   readonly isAcceptingRequests: boolean;
@@ -288,7 +290,12 @@ export class ServerResponse extends OutgoingMessage {
     if (!this._hasBody) this.chunkedEncoding = false;
     if (this._expectContinue && !this.#continueSent && !this.req.complete) keepAlive = false;
     if (!hasConnection) {
-      head += keepAlive ? `Connection: keep-alive\r\nKeep-Alive: timeout=${this.#sink.keepAliveTimeoutSeconds}\r\n` : 'Connection: close\r\n';
+      if (!keepAlive) head += 'Connection: close\r\n';
+      else {
+        const seconds = this.#sink.keepAliveTimeoutSeconds;
+        // As Node: no Keep-Alive field when the idle timeout is disabled (0).
+        head += seconds >= 0 ? `Connection: keep-alive\r\nKeep-Alive: timeout=${seconds}\r\n` : 'Connection: keep-alive\r\n';
+      }
     }
     this.shouldKeepAlive = keepAlive;
     return head + framing + CRLF;
@@ -338,6 +345,11 @@ export class ServerResponse extends OutgoingMessage {
       if (tail !== '') this.#sink.write(this, tail, this.#headEncoding(), null);
     }
     this.#sink.responseDone(this);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.#outputDone) this.#sink.abortResponse(this, error);
+    callback(error);
   }
 
   /** @internal The connection is gone: drop the socket reference and end the stream without error. */

@@ -183,7 +183,7 @@ test("client disconnects mid-body: req 'aborted' + 'close', res 'close', no conn
 });
 
 test("client disconnects mid-body: req 'error' is ECONNRESET 'aborted', as node:http", T, async () => {
-  // KNOWN BUG: Keel destroys the request with the parser's HPE_INVALID_EOF_STATE ParseError
+  // Regression test (bug fixed in the engine): Keel destroys the request with the parser's HPE_INVALID_EOF_STATE ParseError
   // (ServerConnection#onEnd → #onPeerEnded → parser.finish() throws → #onParseError →
   // req.destroy(parseError)). node:http destroys in-flight requests with
   // ConnResetException('aborted') (code ECONNRESET) when the client goes away, and body readers
@@ -295,7 +295,7 @@ test('pipelined requests with large responses and a client that does not read: d
 });
 
 test('res.destroy() in the middle of a response closes the connection (the client is not left hanging)', T, async () => {
-  // KNOWN BUG: ServerResponse has no _destroy: res.destroy() only destroys the Writable. The
+  // Regression test (bug fixed in the engine): ServerResponse has no _destroy: res.destroy() only destroys the Writable. The
   // socket stays open, the chunked body is never terminated, responseDone() is never called, so
   // the client waits forever and every later pipelined response on the connection is held
   // forever. node:http's OutgoingMessage.destroy() destroys the socket. Same for
@@ -318,7 +318,7 @@ test('res.destroy() in the middle of a response closes the connection (the clien
 });
 
 test('stream.pipeline(failing source, res) closes the connection instead of hanging', T, async () => {
-  // KNOWN BUG: same cause as the res.destroy() test above.
+  // Regression test (bug fixed in the engine): same cause as the res.destroy() test above.
   const { pipeline, Readable } = await import('node:stream');
   let pipelineError;
   const handler = (req, res) => {

@@ -115,7 +115,7 @@ test('checkContinue listener answers 417 without reading: no 100, Connection: cl
 });
 
 test("upgrade listener gets (req, socket, head): head = the bytes after the request head; the socket is raw", T, async () => {
-  // KNOWN BUG: the socket handed to 'upgrade' / 'connect' is paused by Keel *after* the listener
+  // Regression test (bug fixed in the engine): the socket handed to 'upgrade' / 'connect' is paused by Keel *after* the listener
   // returns, so bytes the client sends later never reach the listener's 'data' handler.
   // ServerConnection#onData → #pull → #pullOnce → #onHead → #startUpgrade → #finishUpgrade emits
   // the event synchronously; back in #pullOnce the loop breaks on `#upgrade !== null` with
@@ -191,7 +191,7 @@ test("Upgrade field without 'Connection: upgrade' is not an upgrade", T, async (
 });
 
 test("CONNECT with a 'connect' listener gets (req, socket, head)", T, async () => {
-  // KNOWN BUG: same as the upgrade test above — the tunnel socket is paused after the listener
+  // Regression test (bug fixed in the engine): same as the upgrade test above — the tunnel socket is paused after the listener
   // returns, so 'tunnel data' is never echoed.
   await withServer((req, res) => res.end('normal'), {}, async (h) => {
     const seen = {};

@@ -274,7 +274,7 @@ test('the client half-closes (FIN) on an idle connection → the server closes t
 });
 
 test('keepAliveTimeout: 0 disables the idle timeout; no Keep-Alive: timeout=0 is advertised (as Node)', T, async () => {
-  // KNOWN BUG: Keel always renders `Keep-Alive: timeout=<floor(keepAliveTimeout / 1000)>`, so
+  // Regression test (bug fixed in the engine): Keel always renders `Keep-Alive: timeout=<floor(keepAliveTimeout / 1000)>`, so
   // keepAliveTimeout: 0 (= no idle timeout) advertises `Keep-Alive: timeout=0`, which tells
   // clients the connection may be closed at once (undici then never reuses it). Node omits the
   // Keep-Alive field when keepAliveTimeout is 0 (`if (this._keepAliveTimeout && ...)` in

@@ -97,11 +97,10 @@ describe('canned rejections (one server survives them all, in sequence)', () => 
   });
 });
 
-test('bad chunk size 0x5: the handler runs (the head is valid), the client gets 400, req is aborted with the parse error', T, async () => {
-  // Decided from the engine: ServerConnection#onParseError destroys the request being read with
-  // the ParseError itself (Node would destroy it with ECONNRESET 'aborted' when the socket closes);
-  // 'aborted' and 'close' fire, and 'error' (the ParseError, code HPE_INVALID_CHUNK_SIZE) because a
-  // listener exists. The response was not started, so the canned 400 is written.
+test('bad chunk size 0x5: the handler runs (the head is valid), the client gets 400, req is aborted with ECONNRESET', T, async () => {
+  // As Node: the request being read is destroyed with ECONNRESET 'aborted' (Keel adds the
+  // ParseError as its `cause`); 'aborted' and 'close' fire, and 'error' because a listener exists.
+  // The response was not started, so the canned 400 is written.
   const seen = { aborted: false, error: null, reqClose: false, resClose: false, body: [] };
   const h = await start((req, res) => {
     req.on('data', (d) => seen.body.push(d));
@@ -128,8 +127,10 @@ test('bad chunk size 0x5: the handler runs (the head is valid), the client gets 
     assert.equal(seen.aborted, true);
     assert.equal(h.requests[0].aborted, true);
     assert.equal(h.requests[0].complete, false);
-    assert.equal(seen.error?.code, 'HPE_INVALID_CHUNK_SIZE');
-    assert.equal(seen.error?.status, 400);
+    assert.equal(seen.error?.code, 'ECONNRESET');
+    assert.equal(seen.error?.message, 'aborted');
+    assert.equal(seen.error?.cause?.code, 'HPE_INVALID_CHUNK_SIZE');
+    assert.equal(seen.error?.cause?.status, 400);
     assert.equal(Buffer.concat(seen.body).length, 0);
   } finally {
     await h.close();
@@ -241,7 +242,7 @@ test('clientError listener: gets the ParseError (code, status) and the socket; i
 });
 
 test("clientError: err.rawPacket holds the bytes that failed to parse (Node's documented field)", T, async () => {
-  // KNOWN BUG: ParseError documents `rawPacket` as "set by the server" (src/common/errors.ts) and
+  // Regression test (bug fixed in the engine): ParseError documents `rawPacket` as "set by the server" (src/common/errors.ts) and
   // Node sets err.rawPacket for every parse error given to 'clientError', but no code in
   // src/server/ ever sets it: it is undefined.
   const h = await start((req, res) => res.end('handled'));
