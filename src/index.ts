@@ -1,69 +1,8 @@
-// The public surface of `keel`, shaped like node:http: `import http from 'keel'` or
-// `const http = require('keel')` in place of node:http. The server side is Keel's own engine.
-// The client side (request, get, Agent, ClientRequest) is node:http's until Keel's client lands
-// (issue 3); it is re-exported so that code using both halves runs unchanged today.
+// The public surface of `keel`: `import http from 'keel'`, `import { createServer } from 'keel'` or
+// `const http = require('keel')`, each in place of node:http. The default export is the module
+// namespace itself, so the default and the named exports are the same objects.
 
-import nodeHttp from 'node:http';
-import { METHODS } from './common/methods.js';
-import { STATUS_CODES } from './common/status-codes.js';
-import { MAX_HEADER_SIZE_BYTES } from './common/defaults.js';
-import { ParseError, keelError } from './common/errors.js';
-import { validateHeaderName, validateHeaderValue as checkHeaderValue } from './message/headers.js';
-import { IncomingMessage } from './message/incoming-message.js';
-import { OutgoingMessage } from './message/outgoing-message.js';
-import { Server, createServer } from './server/server.js';
-import { ServerResponse } from './server/server-response.js';
+import * as http from './keel.js';
 
-/** Node's http.validateHeaderValue: throws ERR_HTTP_INVALID_HEADER_VALUE or ERR_INVALID_CHAR. */
-function validateHeaderValue(name: string, value: unknown): void {
-  checkHeaderValue(name, value);
-}
-
-/** Default header section limit in bytes (node:http's http.maxHeaderSize). */
-const maxHeaderSize = MAX_HEADER_SIZE_BYTES;
-
-// Client side: node:http's for now (see the note above).
-const { request, get, Agent, ClientRequest, globalAgent } = nodeHttp;
-
-export {
-  Agent,
-  ClientRequest,
-  IncomingMessage,
-  METHODS,
-  OutgoingMessage,
-  ParseError,
-  STATUS_CODES,
-  Server,
-  ServerResponse,
-  createServer,
-  get,
-  globalAgent,
-  keelError,
-  maxHeaderSize,
-  request,
-  validateHeaderName,
-  validateHeaderValue,
-};
-export type { RequestListener, ServerOptions } from './server/server.js';
-export type { IncomingHttpHeaders } from './message/headers.js';
-export type { OutgoingHttpHeader, OutgoingHttpHeaders } from './message/outgoing-message.js';
-
-const http = {
-  Agent,
-  ClientRequest,
-  IncomingMessage,
-  METHODS,
-  OutgoingMessage,
-  ParseError,
-  STATUS_CODES,
-  Server,
-  ServerResponse,
-  createServer,
-  get,
-  globalAgent,
-  maxHeaderSize,
-  request,
-  validateHeaderName,
-  validateHeaderValue,
-};
+export * from './keel.js';
 export default http;
