@@ -9,19 +9,10 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import http, { createServer, STATUS_CODES, METHODS, Server, IncomingMessage, ServerResponse } from 'keel';
-import { start, get, post, readAll, waitUntil, exchange } from './raw.js';
+import { withServer, get, post, readAll, waitUntil, exchange } from './raw.js';
 
 const T = { timeout: 5000 };
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-async function withServer(handler, options, fn) {
-  const h = await start(handler, options);
-  try {
-    return await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 function listen(server) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));

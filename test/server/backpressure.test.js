@@ -5,21 +5,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, sleep, waitUntil, once, readAll } from './raw.js';
+import { withServer, getMany, sleep, waitUntil, once, readAll } from './raw.js';
 
 const T = { timeout: 10000 };
 const MiB = 1024 * 1024;
 const TOTAL = 8 * MiB;
 const CHUNK = 64 * 1024;
-
-async function withServer(handler, options, fn) {
-  const h = await start(handler, options);
-  try {
-    return await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 /** Wait until `value()` has not changed for `quietMs` (bounded by `ms`); returns the value. */
 async function waitForStall(value, quietMs = 300, ms = 4000) {
@@ -278,9 +269,7 @@ test('pipelined requests with large responses and a client that does not read: d
   await withServer(handler, {}, async (h) => {
     const c = await h.connect();
     c.socket.pause();
-    let bytes = '';
-    for (let i = 0; i < 60; i++) bytes += `GET /${i} HTTP/1.1\r\nHost: a\r\n\r\n`;
-    await c.write(bytes);
+    await c.write(getMany(60));
     await sleep(400);
     const dispatched = h.calls;
     assert.ok(dispatched < 60, `${dispatched} of 60 dispatched while the client was not reading`);

@@ -5,18 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import nodeHttp from 'node:http';
-import { start, readAll, splitResponses } from './raw.js';
+import { withServer, readAll, splitResponses } from './raw.js';
 
 const T = { timeout: 10000 };
-
-async function withServer(handler, options, fn) {
-  const h = await start(handler, options);
-  try {
-    return await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 function curl(args) {
   return new Promise((resolve, reject) => {

@@ -3,19 +3,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, get, readAll, sleep, waitUntil } from './raw.js';
+import { withServer, untilClose, get, readAll, sleep, waitUntil } from './raw.js';
 
 const T = { timeout: 5000 };
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
-
-async function withServer(handler, options, fn) {
-  const h = await start(handler, options);
-  try {
-    return await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 const echo = async (req, res) => {
   const body = await readAll(req);
@@ -57,10 +48,7 @@ test('Expect: 100-continue is case-insensitive; without a body no 100 is sent', 
 
 test('Expect: 100-continue in an HTTP/1.0 request is ignored (no 100)', T, async () => {
   await withServer(echo, {}, async (h) => {
-    const c = await h.connect();
-    await c.write('POST / HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\nhi');
-    await c.waitForClose();
-    const rs = c.responses();
+    const [rs] = await untilClose(h, 'POST / HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\nhi');
     assert.deepEqual(rs.map((r) => r.status), [200]);
     assert.equal(rs[0].body.toString(), 'echo:hi');
   });
@@ -100,10 +88,7 @@ test('checkContinue listener answers 417 without reading: no 100, Connection: cl
       res.writeHead(417, { 'Content-Type': 'text/plain' });
       res.end('too big');
     });
-    const c = await h.connect();
-    await c.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n');
-    await c.waitForClose();
-    const rs = c.responses();
+    const [rs, c] = await untilClose(h, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n');
     assert.equal(rs.length, 1);
     assert.equal(rs[0].statusLine, 'HTTP/1.1 417 Expectation Failed');
     assert.equal(rs[0].body.toString(), 'too big');
@@ -150,9 +135,7 @@ test('upgrade pipelined after a normal request waits for its response', T, async
     h.server.on('upgrade', (req, socket, head) => {
       socket.end(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\nhead=${head.toString()}`);
     });
-    const c = await h.connect();
-    await c.write(get('/1') + 'GET /up HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\nAFTER');
-    await c.waitForClose();
+    const [, c] = await untilClose(h, get('/1') + 'GET /up HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\nAFTER');
     const text = c.text;
     const first = text.indexOf('first');
     const switching = text.indexOf('101 Switching');
@@ -216,9 +199,7 @@ test("CONNECT with a 'connect' listener gets (req, socket, head)", T, async () =
 
 test("CONNECT without a 'connect' listener: the connection is closed (as Node)", T, async () => {
   await withServer((req, res) => res.end('normal'), {}, async (h) => {
-    const c = await h.connect();
-    await c.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
-    await c.waitForClose();
+    const [, c] = await untilClose(h, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
     assert.equal(h.calls, 0);
     assert.equal(c.length, 0);
   });

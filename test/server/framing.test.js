@@ -5,26 +5,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, get, sleep, waitUntil } from './raw.js';
+import { withServer, fetchOne, untilClose, get, sleep, waitUntil } from './raw.js';
 
 const T = { timeout: 5000 };
-
-async function withServer(handler, options, fn) {
-  const h = await start(handler, options);
-  try {
-    return await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-
-/** One GET on a fresh connection; returns [response, client]. */
-async function fetchOne(h, request = get('/'), opts = {}) {
-  const c = await h.connect();
-  await c.write(request);
-  const rs = await c.waitForResponses(1, 2000, opts);
-  return [rs[0], c];
-}
 
 /** Everything after the head of the first response, as latin1 text. */
 function afterHead(c) {
@@ -183,10 +166,7 @@ test('HTTP/1.0 request with write() + end() → no chunking, Connection: close, 
     setTimeout(() => res.end('part2'), 10);
   };
   await withServer(handler, {}, async (h) => {
-    const c = await h.connect();
-    await c.write('GET / HTTP/1.0\r\n\r\n');
-    await c.waitForClose();
-    const rs = c.responses();
+    const [rs] = await untilClose(h, 'GET / HTTP/1.0\r\n\r\n');
     assert.equal(rs.length, 1);
     assert.equal(rs[0].statusLine, 'HTTP/1.1 200 OK');
     assert.equal(rs[0].headers.connection, 'close');
@@ -203,10 +183,7 @@ test('HTTP/1.0 keep-alive request with write() + end() → body until close, Con
     res.end('b');
   };
   await withServer(handler, {}, async (h) => {
-    const c = await h.connect();
-    await c.write('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
-    await c.waitForClose();
-    const [r] = c.responses();
+    const [[r]] = await untilClose(h, 'GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
     assert.equal(r.headers.connection, 'close');
     assert.equal(r.headers['transfer-encoding'], undefined);
     assert.equal(r.body.toString(), 'ab');

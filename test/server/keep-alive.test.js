@@ -4,21 +4,32 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, get, sleep, waitUntil } from './raw.js';
+import { withServer, untilClose, get, sleep, waitUntil } from './raw.js';
 
 const T = { timeout: 5000 };
 
-/** Run `fn(h)` with a started server, always closing it. */
-async function withServer(handler, options, fn) {
-  const h = await start(handler, options);
-  try {
-    return await fn(h);
-  } finally {
-    await h.close();
-  }
+const hello = (req, res) => res.end(`hello ${req.url}`);
+
+/** A handler that answers 'quick' at once, except /slow, whose responses it holds in `held`. */
+function holdSlow() {
+  const held = [];
+  const handler = (req, res) => {
+    if (req.url === '/slow') held.push(res);
+    else res.end('quick');
+  };
+  return { handler, held };
 }
 
-const hello = (req, res) => res.end(`hello ${req.url}`);
+/** Two connections to `h`: one idle after a quick request, one busy with a held /slow request. */
+async function idleAndBusy(h, held) {
+  const idle = await h.connect();
+  await idle.write(get('/quick'));
+  await idle.waitForResponses(1);
+  const busy = await h.connect();
+  await busy.write(get('/slow'));
+  await waitUntil(() => held.length === 1, 2000, 'the slow request');
+  return [idle, busy];
+}
 
 test('two sequential requests on one socket are both answered, the connection persists', T, async () => {
   await withServer(hello, {}, async (h) => {
@@ -44,10 +55,7 @@ test('two sequential requests on one socket are both answered, the connection pe
 
 test('HTTP/1.0 without keep-alive: Connection: close and the socket closes after the response', T, async () => {
   await withServer(hello, {}, async (h) => {
-    const c = await h.connect();
-    await c.write('GET /old HTTP/1.0\r\n\r\n');
-    await c.waitForClose();
-    const rs = c.responses();
+    const [rs] = await untilClose(h, 'GET /old HTTP/1.0\r\n\r\n');
     assert.equal(rs.length, 1);
     assert.equal(rs[0].statusLine, 'HTTP/1.1 200 OK');
     assert.equal(rs[0].headers.connection, 'close');
@@ -77,10 +85,7 @@ test('HTTP/1.0 with Connection: keep-alive and a Content-Length response stays o
 
 test('Connection: close → response says close, socket closes, a pipelined request after it is not dispatched', T, async () => {
   await withServer(hello, {}, async (h) => {
-    const c = await h.connect();
-    await c.write(get('/1', 'Connection: close\r\n') + get('/2'));
-    await c.waitForClose();
-    const rs = c.responses();
+    const [rs, c] = await untilClose(h, get('/1', 'Connection: close\r\n') + get('/2'));
     assert.equal(rs.length, 1);
     assert.equal(rs[0].statusLine, 'HTTP/1.1 200 OK');
     assert.equal(rs[0].headers.connection, 'close');
@@ -146,24 +151,15 @@ test('keepAliveTimeout: 200 → the server closes an idle connection after ≥15
 });
 
 test('closeIdleConnections() closes an idle keep-alive socket but not one with a request in flight', T, async () => {
-  let release;
-  const handler = (req, res) => {
-    if (req.url === '/slow') release = () => res.end('slow done');
-    else res.end('quick');
-  };
+  const { handler, held } = holdSlow();
   await withServer(handler, {}, async (h) => {
-    const idle = await h.connect();
-    await idle.write(get('/quick'));
-    await idle.waitForResponses(1);
-    const busy = await h.connect();
-    await busy.write(get('/slow'));
-    await waitUntil(() => release, 2000, 'the slow request');
+    const [idle, busy] = await idleAndBusy(h, held);
 
     h.server.closeIdleConnections();
     await idle.waitForClose(1000);
     assert.equal(await busy.staysOpen(150), true);
 
-    release();
+    held[0].end('slow done');
     const [r] = await busy.waitForResponses(1);
     assert.equal(r.statusLine, 'HTTP/1.1 200 OK');
     assert.equal(r.body.toString(), 'slow done');
@@ -175,19 +171,10 @@ test('closeIdleConnections() closes an idle keep-alive socket but not one with a
 });
 
 test('closeAllConnections() destroys idle and busy connections alike', T, async () => {
-  const pending = [];
-  const handler = (req, res) => {
-    if (req.url === '/slow') pending.push(res);
-    else res.end('quick');
-  };
+  const { handler, held } = holdSlow();
   await withServer(handler, {}, async (h) => {
-    const idle = await h.connect();
-    await idle.write(get('/quick'));
-    await idle.waitForResponses(1);
-    const busy = await h.connect();
-    await busy.write(get('/slow'));
-    await waitUntil(() => pending.length === 1, 2000, 'the slow request');
-    const resClosed = new Promise((resolve) => pending[0].on('close', resolve));
+    const [idle, busy] = await idleAndBusy(h, held);
+    const resClosed = new Promise((resolve) => held[0].on('close', resolve));
 
     h.server.closeAllConnections();
     await idle.waitForClose(1000);
@@ -199,18 +186,9 @@ test('closeAllConnections() destroys idle and busy connections alike', T, async 
 });
 
 test('server.close() closes idle connections and lets an in-flight response finish with Connection: close', T, async () => {
-  let release;
-  const handler = (req, res) => {
-    if (req.url === '/slow') release = () => res.end('finished');
-    else res.end('quick');
-  };
+  const { handler, held } = holdSlow();
   await withServer(handler, {}, async (h) => {
-    const idle = await h.connect();
-    await idle.write(get('/quick'));
-    await idle.waitForResponses(1);
-    const busy = await h.connect();
-    await busy.write(get('/slow'));
-    await waitUntil(() => release, 2000, 'the slow request');
+    const [idle, busy] = await idleAndBusy(h, held);
 
     let closed = false;
     h.server.close(() => {
@@ -220,7 +198,7 @@ test('server.close() closes idle connections and lets an in-flight response fini
     assert.equal(await busy.staysOpen(100), true);
     assert.equal(closed, false);
 
-    release();
+    held[0].end('finished');
     await busy.waitForClose(1000);
     const rs = busy.responses();
     assert.equal(rs.length, 1);
@@ -239,10 +217,7 @@ test("a handler's own Connection: close ends the connection after its response",
     res.end('bye');
   };
   await withServer(handler, {}, async (h) => {
-    const c = await h.connect();
-    await c.write(get('/'));
-    await c.waitForClose();
-    const rs = c.responses();
+    const [rs] = await untilClose(h, get('/'));
     assert.equal(rs.length, 1);
     assert.equal(rs[0].headers.connection, 'close');
     assert.equal(rs[0].headers['keep-alive'], undefined);
@@ -252,9 +227,7 @@ test("a handler's own Connection: close ends the connection after its response",
 
 test('Connection: keep-alive, Close (token list, any case) → close wins', T, async () => {
   await withServer(hello, {}, async (h) => {
-    const c = await h.connect();
-    await c.write(get('/1', 'Connection: keep-alive, Close\r\n') + get('/2'));
-    await c.waitForClose();
+    const [, c] = await untilClose(h, get('/1', 'Connection: keep-alive, Close\r\n') + get('/2'));
     assert.equal(c.responses().length, 1);
     assert.equal(c.responses()[0].headers.connection, 'close');
     await sleep(30);

@@ -4,18 +4,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, get, post, readAll, sleep, waitUntil } from './raw.js';
+import { withServer, untilClose, get, getMany, post, readAll, sleep, waitUntil } from './raw.js';
 
 const T = { timeout: 5000 };
-
-async function withServer(handler, options, fn) {
-  const h = await start(handler, options);
-  try {
-    return await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 test('3 pipelined requests, the first answered last: responses in request order with the right bodies', T, async () => {
   const delays = { '/a': 50, '/b': 10, '/c': 0 };
@@ -63,9 +54,7 @@ test('20 pipelined requests in one write are all answered, in order', T, async (
   };
   await withServer(handler, {}, async (h) => {
     const c = await h.connect();
-    let bytes = '';
-    for (let i = 0; i < 20; i++) bytes += get(`/${i}`);
-    await c.write(bytes);
+    await c.write(getMany(20));
     const rs = await c.waitForResponses(20, 3000);
     assert.equal(rs.length, 20);
     for (let i = 0; i < 20; i++) {
@@ -115,10 +104,7 @@ test('pipelined bodies not read by their handlers are discarded and do not leak 
 
 test('garbage after a valid request: the first is answered 200, then 400 Bad Request with Connection: close', T, async () => {
   await withServer((req, res) => res.end('ok'), {}, async (h) => {
-    const c = await h.connect();
-    await c.write(get('/') + 'Invalid\r\n\r\n');
-    await c.waitForClose();
-    const rs = c.responses();
+    const [rs] = await untilClose(h, get('/') + 'Invalid\r\n\r\n');
     assert.equal(rs.length, 2);
     assert.equal(rs[0].statusLine, 'HTTP/1.1 200 OK');
     assert.equal(rs[0].body.toString(), 'ok');
@@ -132,10 +118,7 @@ test('garbage after a valid request: the first is answered 200, then 400 Bad Req
 test('garbage after a slow valid request: the 400 waits for the first response', T, async () => {
   const handler = (req, res) => setTimeout(() => res.end('late'), 60);
   await withServer(handler, {}, async (h) => {
-    const c = await h.connect();
-    await c.write(get('/') + 'G(T / HTTP/1.1\r\n\r\n');
-    await c.waitForClose();
-    const rs = c.responses();
+    const [rs] = await untilClose(h, get('/') + 'G(T / HTTP/1.1\r\n\r\n');
     assert.deepEqual(rs.map((r) => r.status), [200, 400]);
     assert.equal(rs[0].body.toString(), 'late');
   });
@@ -144,10 +127,7 @@ test('garbage after a slow valid request: the 400 waits for the first response',
 test('Connection: close in the middle of a pipeline: answered up to it, nothing after it dispatched', T, async () => {
   const handler = (req, res) => setTimeout(() => res.end(`r${req.url}`), req.url === '/1' ? 30 : 0);
   await withServer(handler, {}, async (h) => {
-    const c = await h.connect();
-    await c.write(get('/1') + get('/2', 'Connection: close\r\n') + get('/3') + get('/4'));
-    await c.waitForClose();
-    const rs = c.responses();
+    const [rs] = await untilClose(h, get('/1') + get('/2', 'Connection: close\r\n') + get('/3') + get('/4'));
     assert.equal(rs.length, 2);
     assert.deepEqual(rs.map((r) => r.body.toString()), ['r/1', 'r/2']);
     assert.equal(rs[0].headers.connection, 'keep-alive');
@@ -182,9 +162,7 @@ test('100 pipelined requests with asynchronous handlers (beyond the dispatch dep
   const handler = (req, res) => setTimeout(() => res.end(`#${req.url.slice(1)}`), 1);
   await withServer(handler, {}, async (h) => {
     const c = await h.connect();
-    let bytes = '';
-    for (let i = 0; i < 100; i++) bytes += get(`/${i}`);
-    await c.write(bytes);
+    await c.write(getMany(100));
     const rs = await c.waitForResponses(100, 5000);
     assert.deepEqual(rs.map((r) => r.body.toString()), Array.from({ length: 100 }, (_, i) => `#${i}`));
     assert.equal(h.calls, 100);
@@ -196,9 +174,7 @@ test('pipelined requests whose handlers never finish are not all dispatched at o
   const handler = (req, res) => pending.push(res);
   await withServer(handler, {}, async (h) => {
     const c = await h.connect();
-    let bytes = '';
-    for (let i = 0; i < 200; i++) bytes += get(`/${i}`);
-    await c.write(bytes);
+    await c.write(getMany(200));
     await sleep(200);
     assert.ok(h.calls > 0 && h.calls < 200, `${h.calls} requests dispatched`);
     // Finishing them lets the rest through.

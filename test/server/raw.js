@@ -2,6 +2,9 @@
 //
 // - start(handler, options): a keel server on 127.0.0.1:0 that tracks every socket it accepts and
 //   every raw client the test opens, so that h.close() tears everything down.
+// - withServer(handler, options, fn): start(), run fn(h), always h.close().
+// - fetchOne(h, request) / untilClose(h, request): write a request on a fresh connection of `h`
+//   and wait for its response / for the server to close the connection.
 // - RawClient: a raw net.connect socket that records every byte received, with bounded waits.
 // - splitResponses(bytes): split concatenated HTTP/1.1 responses (Content-Length, chunked,
 //   or until close; no body for 1xx / 204 / 304 / HEAD) into { status, reason, headers, body, ... }.
@@ -89,6 +92,32 @@ export async function start(handler, options = {}) {
   return h;
 }
 
+/** Run `fn(h)` with a started server (see start), always closing it; returns what `fn` returns. */
+export async function withServer(handler, options, fn) {
+  const h = await start(handler, options);
+  try {
+    return await fn(h);
+  } finally {
+    await h.close();
+  }
+}
+
+/** One request on a fresh connection of `h` (default: GET /); returns [response, client]. */
+export async function fetchOne(h, request = get('/'), opts = {}) {
+  const c = await h.connect();
+  await c.write(request);
+  const rs = await c.waitForResponses(1, 2000, opts);
+  return [rs[0], c];
+}
+
+/** Write `request` on a fresh connection of `h`, wait until the server closes it; returns [responses, client]. */
+export async function untilClose(h, request) {
+  const c = await h.connect();
+  await c.write(request);
+  await c.waitForClose();
+  return [c.responses(), c];
+}
+
 /** A raw TCP client that records everything it receives. */
 export class RawClient {
   /** Connect to 127.0.0.1:port. */
@@ -163,6 +192,15 @@ export class RawClient {
     for (let i = 0; i < list.length; i++) {
       if (i > 0 && delay > 0) await sleep(delay);
       await this.write(list[i]);
+    }
+  }
+
+  /** Write `text` one character at a time, `delay` ms apart, until done or the server closed. */
+  async trickle(text, delay) {
+    for (const ch of text) {
+      if (this.ended) return;
+      await this.write(ch);
+      await sleep(delay);
     }
   }
 
@@ -350,6 +388,13 @@ export async function exchange(port, pieces, opts = {}) {
 /** A plain GET request's bytes. */
 export function get(path = '/', extra = '') {
   return `GET ${path} HTTP/1.1\r\nHost: a\r\n${extra}\r\n`;
+}
+
+/** `n` GET requests for /0 … /<n-1>, back to back (a pipeline in one string). */
+export function getMany(n) {
+  let bytes = '';
+  for (let i = 0; i < n; i++) bytes += get(`/${i}`);
+  return bytes;
 }
 
 /** A POST request with a Content-Length body. */

@@ -7,7 +7,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'keel';
-import { start, exchange, get, sleep, waitUntil, once } from './raw.js';
+import { start, withServer, exchange, get, sleep, waitUntil, once } from './raw.js';
 
 const T = { timeout: 5000 };
 
@@ -102,7 +102,7 @@ test('bad chunk size 0x5: the handler runs (the head is valid), the client gets 
   // ParseError as its `cause`); 'aborted' and 'close' fire, and 'error' because a listener exists.
   // The response was not started, so the canned 400 is written.
   const seen = { aborted: false, error: null, reqClose: false, resClose: false, body: [] };
-  const h = await start((req, res) => {
+  const handler = (req, res) => {
     req.on('data', (d) => seen.body.push(d));
     req.on('aborted', () => {
       seen.aborted = true;
@@ -116,8 +116,8 @@ test('bad chunk size 0x5: the handler runs (the head is valid), the client gets 
     res.on('close', () => {
       seen.resClose = true;
     });
-  });
-  try {
+  };
+  await withServer(handler, {}, async (h) => {
     const raw = 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n';
     const r = await exchange(h.port, raw);
     assert.equal(h.calls, 1);
@@ -132,34 +132,30 @@ test('bad chunk size 0x5: the handler runs (the head is valid), the client gets 
     assert.equal(seen.error?.cause?.code, 'HPE_INVALID_CHUNK_SIZE');
     assert.equal(seen.error?.cause?.status, 400);
     assert.equal(Buffer.concat(seen.body).length, 0);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 test('chunk extensions over 16 KiB in a body being read → 413 and close', T, async () => {
-  const h = await start((req, res) => {
+  const handler = (req, res) => {
     req.on('error', () => {});
     req.resume();
     req.on('end', () => res.end('read it all'));
-  });
-  try {
+  };
+  await withServer(handler, {}, async (h) => {
     const raw = `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a=${'x'.repeat(17000)}\r\nx\r\n0\r\n\r\n`;
     const r = await exchange(h.port, raw);
     assert.equal(h.calls, 1);
     assert.equal(r.text, canned(413));
     assert.equal(r.closed, true);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 test('bad chunk size after the handler already answered: no 400 after the 200, the connection closes', T, async () => {
-  const h = await start((req, res) => {
+  const handler = (req, res) => {
     req.on('error', () => {});
     res.end('early');
-  });
-  try {
+  };
+  await withServer(handler, {}, async (h) => {
     const c = await h.connect();
     await c.write('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n');
     await c.waitForResponses(1);
@@ -170,14 +166,11 @@ test('bad chunk size after the handler already answered: no 400 after the 200, t
     assert.equal(rs[0].status, 200);
     assert.equal(rs[0].body.toString(), 'early');
     assert.equal(c.text.includes('400'), false);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 test('Expect: teapot → 417, handler not called, the connection stays usable', T, async () => {
-  const h = await start((req, res) => res.end(`ok ${req.url}`));
-  try {
+  await withServer((req, res) => res.end(`ok ${req.url}`), {}, async (h) => {
     const c = await h.connect();
     await c.write('GET /tea HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\n\r\n');
     const [r1] = await c.waitForResponses(1);
@@ -192,32 +185,26 @@ test('Expect: teapot → 417, handler not called, the connection stays usable', 
     assert.equal(rs[2].body.toString(), 'ok /second');
     assert.equal(h.calls, 1);
     assert.equal(c.ended, false);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 test("Expect: x-100-continue is not 100-continue → 417 (§8.13), no 100 Continue", T, async () => {
-  const h = await start((req, res) => res.end('ok'));
-  try {
+  await withServer((req, res) => res.end('ok'), {}, async (h) => {
     const r = await exchange(h.port, 'GET / HTTP/1.1\r\nHost: a\r\nExpect: x-100-continue\r\n\r\n', { responses: 1 });
     assert.equal(r.responses[0].status, 417);
     assert.equal(r.text.includes('100 Continue'), false);
     assert.equal(h.calls, 0);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 test('clientError listener: gets the ParseError (code, status) and the socket; its own bytes are all the client sees', T, async () => {
-  const h = await start((req, res) => res.end('handled'));
-  const errors = [];
-  const custom = 'HTTP/1.1 400 Custom Reject\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope';
-  h.server.on('clientError', (err, socket) => {
-    errors.push({ err, socket, remoteAddress: socket.remoteAddress });
-    socket.end(custom);
-  });
-  try {
+  await withServer((req, res) => res.end('handled'), {}, async (h) => {
+    const errors = [];
+    const custom = 'HTTP/1.1 400 Custom Reject\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope';
+    h.server.on('clientError', (err, socket) => {
+      errors.push({ err, socket, remoteAddress: socket.remoteAddress });
+      socket.end(custom);
+    });
     const r = await exchange(h.port, 'GET / HTTP/1.1\r\nHost: a\r\nX-A : 1\r\n\r\n');
     assert.equal(r.text, custom);
     assert.equal(r.closed, true);
@@ -236,62 +223,50 @@ test('clientError listener: gets the ParseError (code, status) and the socket; i
     assert.equal(r2.text, custom);
     assert.equal(errors[1].err.code, 'HPE_URI_TOO_LONG');
     assert.equal(errors[1].err.status, 414);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 test("clientError: err.rawPacket holds the bytes that failed to parse (Node's documented field)", T, async () => {
   // Regression test (bug fixed in the engine): ParseError documents `rawPacket` as "set by the server" (src/common/errors.ts) and
   // Node sets err.rawPacket for every parse error given to 'clientError', but no code in
   // src/server/ ever sets it: it is undefined.
-  const h = await start((req, res) => res.end('handled'));
-  let error;
-  h.server.on('clientError', (err, socket) => {
-    error = err;
-    socket.destroy();
-  });
-  try {
+  await withServer((req, res) => res.end('handled'), {}, async (h) => {
+    let error;
+    h.server.on('clientError', (err, socket) => {
+      error = err;
+      socket.destroy();
+    });
     await exchange(h.port, 'GET / HTTP/1.1\r\nHost: a\r\nX-A : 1\r\n\r\n');
     await waitUntil(() => error, 1000, 'clientError');
     assert.ok(Buffer.isBuffer(error.rawPacket), 'rawPacket is a Buffer');
     assert.ok(error.rawPacket.toString('latin1').includes('X-A : 1'));
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 test('a ParseError after two valid pipelined requests: both answered first, then the 400', T, async () => {
-  const h = await start((req, res) => setTimeout(() => res.end(`ok ${req.url}`), req.url === '/1' ? 40 : 0));
-  try {
+  await withServer((req, res) => setTimeout(() => res.end(`ok ${req.url}`), req.url === '/1' ? 40 : 0), {}, async (h) => {
     const r = await exchange(h.port, get('/1') + get('/2') + 'GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n' + get('/4'));
     assert.equal(r.closed, true);
     assert.deepEqual(r.responses.map((x) => x.status), [200, 200, 400]);
     assert.deepEqual(r.responses.slice(0, 2).map((x) => x.body.toString()), ['ok /1', 'ok /2']);
     assert.equal(r.responses[2].raw.toString(), canned(400));
     assert.equal(h.calls, 2);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 test('a ParseError after two valid pipelined requests with a clientError listener: it runs after both responses', T, async () => {
-  const h = await start((req, res) => setTimeout(() => res.end(`ok ${req.url}`), req.url === '/1' ? 40 : 0));
-  const [ready] = [once(h.server, 'clientError', 2000)];
-  h.server.on('clientError', (err, socket) => socket.end('HTTP/1.1 400 Mine\r\nConnection: close\r\n\r\n'));
-  try {
+  await withServer((req, res) => setTimeout(() => res.end(`ok ${req.url}`), req.url === '/1' ? 40 : 0), {}, async (h) => {
+    const [ready] = [once(h.server, 'clientError', 2000)];
+    h.server.on('clientError', (err, socket) => socket.end('HTTP/1.1 400 Mine\r\nConnection: close\r\n\r\n'));
     const r = await exchange(h.port, get('/1') + get('/2') + 'G(T / HTTP/1.1\r\n\r\n');
     const [err] = await ready;
     assert.equal(err.code, 'HPE_INVALID_METHOD');
     assert.deepEqual(r.responses.map((x) => x.statusLine), ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK', 'HTTP/1.1 400 Mine']);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 test('a client that closes mid-head: no response, no handler call, no crash', T, async () => {
-  const h = await start((req, res) => res.end('handled'));
-  try {
+  await withServer((req, res) => res.end('handled'), {}, async (h) => {
     const c = await h.connect();
     await c.write('GET / HTTP/1.1\r\nHost: a\r\nX-Partial');
     c.socket.end();
@@ -301,7 +276,5 @@ test('a client that closes mid-head: no response, no handler call, no crash', T,
     // The peer has gone: the HPE_INVALID_EOF_STATE 400 may or may not be written; nothing else is.
     assert.ok(c.text === '' || c.text === canned(400), JSON.stringify(c.text));
     await waitUntil(() => h.sockets.size === 0, 1000, 'the server socket to close');
-  } finally {
-    await h.close();
-  }
+  });
 });

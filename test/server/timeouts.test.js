@@ -4,19 +4,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, sleep, waitUntil } from './raw.js';
+import { withServer, sleep, waitUntil } from './raw.js';
 
 const T = { timeout: 5000 };
 const CANNED_408 = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
-
-async function withServer(handler, options, fn) {
-  const h = await start(handler, options);
-  try {
-    return await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 test('headersTimeout: 300 and half a head → 408 Request Timeout and close, within 1.3 s', T, async () => {
   await withServer((req, res) => res.end('no'), { headersTimeout: 300 }, async (h) => {
@@ -37,13 +28,7 @@ test('headersTimeout counts from the first byte: trickling the head does not ext
     const c = await h.connect();
     const sentAt = Date.now();
     const head = 'GET / HTTP/1.1\r\nHost: a\r\nX-A: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\n';
-    const trickle = (async () => {
-      for (const ch of head) {
-        if (c.ended) return;
-        await c.write(ch);
-        await sleep(20);
-      }
-    })();
+    const trickle = c.trickle(head, 20);
     await c.waitForClose(2000);
     await trickle;
     const elapsed = c.endedAt - sentAt;
@@ -86,12 +71,7 @@ test('requestTimeout: 400 with a body that trickles → 408 and close; the reque
     const c = await h.connect();
     const sentAt = Date.now();
     await c.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n');
-    const trickle = (async () => {
-      for (let i = 0; i < 100 && !c.ended; i++) {
-        await c.write('x');
-        await sleep(40);
-      }
-    })();
+    const trickle = c.trickle('x'.repeat(100), 40);
     await c.waitForClose(2500);
     await trickle;
     const elapsed = c.endedAt - sentAt;
@@ -114,12 +94,7 @@ test('requestTimeout after the handler answered: the socket closes without a 408
     await c.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n');
     const [r] = await c.waitForResponses(1);
     assert.equal(r.status, 200);
-    const trickle = (async () => {
-      for (let i = 0; i < 100 && !c.ended; i++) {
-        await c.write('x');
-        await sleep(40);
-      }
-    })();
+    const trickle = c.trickle('x'.repeat(100), 40);
     await c.waitForClose(2500);
     await trickle;
     const rs = c.responses();
