@@ -91,6 +91,33 @@ export function requestBodyKind(fields: FramingFields, versionMinor: number, off
 }
 
 /**
+ * Decide how a response body is framed (RFC 9112 §6.3, steps for a response), given the method of
+ * the request it answers:
+ *  1. Responses to HEAD, and 1xx, 204 and 304 responses, have no body whatever their fields say.
+ *  2. A 2xx response to CONNECT, and 101, switch protocols: no body (the caller tunnels).
+ *  3. Transfer-Encoding with Content-Length → error: a sender may not send both, and accepting it
+ *     is a desync vector (node:http's client rejects it too).
+ *  4. Transfer-Encoding whose final coding is chunked (once, without parameters) → chunked; any
+ *     other Transfer-Encoding → the body runs until the connection closes (§6.3 item 4).
+ *  5. Content-Length → that many bytes. 6. Otherwise until close.
+ * Throws ParseError HPE_INVALID_TRANSFER_ENCODING.
+ */
+export function responseBodyKind(fields: FramingFields, statusCode: number, method: string, offset: number): BodyKind {
+  if (method === 'HEAD' || statusCode < 200 || statusCode === 204 || statusCode === 304) return BodyKind.None;
+  if (method === 'CONNECT' && statusCode < 300) return BodyKind.None;
+  const te = fields.transferEncoding;
+  if (te === undefined) return fields.contentLength === -1 ? BodyKind.UntilClose : BodyKind.Length;
+  if (fields.contentLength !== -1) throw new ParseError('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding together with Content-Length', offset);
+  const codings = transferCodings(te, offset);
+  const last = codings.length - 1;
+  if (last < 0 || codings[last] !== 'chunked') return BodyKind.UntilClose;
+  for (let i = 0; i < last; i++) {
+    if (codings[i] === 'chunked') throw new ParseError('HPE_INVALID_TRANSFER_ENCODING', 'chunked applied more than once', offset);
+  }
+  return BodyKind.Chunked;
+}
+
+/**
  * Split a Transfer-Encoding value into lower-cased coding names (RFC 9112 §7: transfer-coding =
  * token *( OWS ";" OWS transfer-parameter )). A coding with parameters is kept with them
  * ("chunked;a=b" is then not "chunked"). Throws HPE_INVALID_TRANSFER_ENCODING on a non-token.
