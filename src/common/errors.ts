@@ -27,7 +27,18 @@ const ERRORS = {
   ERR_HTTP_REQUEST_TIMEOUT: { base: Error, message: (phase = 'request') => `Request timeout (${phase})` },
   ERR_SERVER_NOT_RUNNING: { base: Error, message: () => 'Server is not running.' },
   ERR_SERVER_ALREADY_LISTEN: { base: Error, message: () => 'Listen method has been called more than once without closing.' },
-  ECONNRESET: { base: Error, message: () => 'aborted' },
+  ECONNRESET: { base: Error, message: (what = 'aborted') => what },
+  ABORT_ERR: { base: Error, message: () => 'The operation was aborted' },
+  ERR_INVALID_PROTOCOL: { base: TypeError, message: (protocol = '', expected = 'http:') => `Protocol "${protocol}" not supported. Expected "${expected}"` },
+  ERR_INVALID_URL: { base: TypeError, message: (input = '') => `Invalid URL: ${input}` },
+  ERR_UNESCAPED_CHARACTERS: { base: TypeError, message: (what = 'Request path') => `${what} contains unescaped characters` },
+  ERR_CLIENT_CONNECT_TIMEOUT: { base: Error, message: (ms = '') => `Connect timeout: no connection within ${ms} ms` },
+  ERR_CLIENT_HEADERS_TIMEOUT: { base: Error, message: (ms = '') => `Headers timeout: no response head within ${ms} ms of the request` },
+  ERR_CLIENT_BODY_TIMEOUT: { base: Error, message: (ms = '') => `Body timeout: no response body bytes for ${ms} ms` },
+  ERR_CLIENT_DESTROYED: { base: Error, message: (what = 'The pool') => `${what} was destroyed` },
+  ERR_CLIENT_CLOSED: { base: Error, message: (what = 'The pool') => `${what} is closed` },
+  ERR_CLIENT_MAX_REDIRECTIONS: { base: Error, message: (n = '') => `More than ${n} redirections` },
+  ERR_CLIENT_SOCKET_CLOSED: { base: Error, message: () => 'The server closed the connection before the response was complete' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A code from the table above. */
