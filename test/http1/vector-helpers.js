@@ -3,6 +3,9 @@
 // - loadRequestVectors(): the request vectors of shared/conformance/vectors.json, unescaped.
 // - runKeel(pieces, opts): drive Keel's RequestParser the way the connection does and return a
 //   verdict (complete messages, an incomplete one, the error, whether the parser closed).
+// - loadResponseVectors() / runKeelResponse(pieces, opts): the same for the response parser (the
+//   client side), with the method of each pipelined request; responseOracleVerdict() and
+//   responseDifferences() compare it with llhttp in response mode.
 // - splitEvery / sampleOffsets: the feeding patterns of the split-invariance tests.
 // - matchesExpect(alt, verdict): one alternative of a vector's `expect` against a verdict.
 //
@@ -12,6 +15,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { RequestParser, ParserEvent } from '../../dist/http1/request-parser.js';
+import { ResponseParser } from '../../dist/http1/response-parser.js';
 import { ParseError } from '../../dist/common/errors.js';
 import { unescapeBytes } from '../../../shared/tools/llhttp-oracle.mjs';
 
@@ -165,12 +169,15 @@ export function splitOffsets(buf, limit = 4096, sample = 200) {
   return [...set].filter((i) => i >= 0 && i <= n).sort((a, b) => a - b);
 }
 
-/** Every feeding pattern of `buf`: whole, one byte at a time, and split in two at each offset. */
-export function feedings(buf) {
+/**
+ * Every feeding pattern of `buf`: whole, one byte at a time, and split in two at each offset (a
+ * sample of offsets above `limit` bytes; pass Infinity for every one).
+ */
+export function feedings(buf, limit = 4096) {
   return [
     ['whole', whole(buf)],
     ['one byte at a time', bytewise(buf)],
-    ...splitOffsets(buf).map((o) => [`split at ${o}`, splitAt(buf, o)]),
+    ...splitOffsets(buf, limit).map((o) => [`split at ${o}`, splitAt(buf, o)]),
   ];
 }
 
@@ -179,8 +186,16 @@ export function feedings(buf) {
  * messages, concatenated bodies, trailers, error code, status and offset, closed state, upgrade head.
  */
 export function assertSplitInvariant(buf, eof, reference, label, options) {
-  for (const [how, pieces] of feedings(buf)) {
-    const got = verdictKey(runKeel(pieces, { eof, options }), { offsets: true });
+  assertSplitInvariantWith((pieces) => runKeel(pieces, { eof, options }), buf, reference, label);
+}
+
+/**
+ * assertSplitInvariant for any runner: `run(pieces)` returns a verdict (runKeel, runKeelResponse);
+ * `limit` as for feedings().
+ */
+export function assertSplitInvariantWith(run, buf, reference, label, limit) {
+  for (const [how, pieces] of feedings(buf, limit)) {
+    const got = verdictKey(run(pieces), { offsets: true });
     if (!isDeepStrictEqual(got, reference)) {
       assert.deepEqual(got, reference, `${label}: ${how} gives another verdict`);
     }
@@ -316,4 +331,187 @@ export function verdictDifferences(keel, oracle) {
 export function codeDifference(keel, oracle) {
   if (!keel.error || !oracle.code || keel.error.code === oracle.code) return null;
   return `keel ${keel.error.code}, llhttp ${oracle.code}`;
+}
+
+// ------------------------------------------------------------------ responses (client side) ----
+
+/** The response vectors (category 'response'), with `methods`: the request method of each response. */
+export function loadResponseVectors() {
+  return loadVectors()
+    .filter((v) => v.category === RESPONSE_CATEGORY)
+    .map((v) => ({ ...v, methods: v.method ? String(v.method).split(',') : ['GET'] }));
+}
+
+/** Method of the request the response at `index` (final responses counted) answers, as the oracle picks it. */
+const methodAt = (methods, index) => (methods[index] ?? methods.at(-1) ?? 'GET').toUpperCase();
+
+/**
+ * Feed `pieces` to a new ResponseParser as a client connection does: `methods` are the methods of
+ * the pipelined requests in order; requestMethod is set before the first head and again after each
+ * final (non-1xx) response's End, since a 1xx is followed by the final response to the same
+ * request. An upgrade head (101, 2xx to CONNECT) ends parsing: detach() hands over the rest. With
+ * `eof`, finish() is called after the last piece and the parser is drained again (a body until
+ * close ends there).
+ *
+ * Returns { messages: [{ statusCode, statusMessage, versionMajor, versionMinor, rawHeaders, body,
+ *   trailers, keepAlive, upgrade, bodyKind, contentLength, requestMethod }], partial, error,
+ *   closed, upgradeHead, events } as runKeel does.
+ */
+export function runKeelResponse(pieces, { eof = true, methods = ['GET'], options } = {}) {
+  const parser = new ResponseParser(options);
+  let finals = 0;
+  parser.requestMethod = methodAt(methods, finals);
+  const messages = [];
+  let current = null;
+  let bodyParts = [];
+  let error = null;
+  let upgradeHead = null;
+  let events = 0;
+
+  const pull = () => {
+    for (;;) {
+      const ev = parser.next();
+      events++;
+      if (ev === ParserEvent.NeedData) return;
+      if (ev === ParserEvent.Head) {
+        const h = parser.head;
+        current = {
+          statusCode: h.statusCode,
+          statusMessage: h.statusMessage,
+          versionMajor: h.versionMajor,
+          versionMinor: h.versionMinor,
+          rawHeaders: [...h.rawHeaders],
+          body: null,
+          trailers: [],
+          keepAlive: h.keepAlive,
+          upgrade: h.upgrade,
+          bodyKind: h.bodyKind,
+          contentLength: h.contentLength,
+          requestMethod: parser.requestMethod,
+        };
+        bodyParts = [];
+        if (h.upgrade) {
+          current.body = Buffer.alloc(0);
+          messages.push(current);
+          current = null;
+          upgradeHead = Buffer.from(parser.detach());
+          return;
+        }
+      } else if (ev === ParserEvent.Body) {
+        if (current === null) throw new Error('Body event without a head');
+        bodyParts.push(Buffer.from(parser.body));
+      } else if (ev === ParserEvent.End) {
+        if (current === null) throw new Error('End event without a head');
+        current.body = Buffer.concat(bodyParts);
+        current.trailers = [...parser.trailers];
+        messages.push(current);
+        const interim = current.statusCode < 200;
+        current = null;
+        if (!interim) parser.requestMethod = methodAt(methods, ++finals);
+      } else {
+        throw new Error(`unknown parser event ${ev}`);
+      }
+    }
+  };
+
+  try {
+    for (const piece of pieces) {
+      if (upgradeHead !== null) {
+        upgradeHead = Buffer.concat([upgradeHead, piece]);
+        continue;
+      }
+      parser.push(piece);
+      pull();
+    }
+    if (eof && upgradeHead === null) {
+      parser.finish();
+      pull();
+    }
+  } catch (err) {
+    if (!(err instanceof ParseError)) throw err;
+    error = { code: err.code, status: err.status, offset: err.offset };
+  }
+  if (error !== null) {
+    let again = null;
+    try { parser.next(); } catch (err) { again = err; }
+    if (!(again instanceof ParseError) || again.code !== error.code) {
+      throw new Error(`next() after ${error.code} did not rethrow it`);
+    }
+  }
+  let partial = null;
+  if (current !== null) {
+    current.body = Buffer.concat(bodyParts);
+    partial = current;
+  }
+  return { messages, partial, error, closed: parser.isClosed, upgradeHead, events };
+}
+
+/**
+ * llhttp's parseStream() result in response mode, in the shape of a Keel response verdict: the
+ * complete messages (an upgrade head counts as complete), the error code (null when accepted) and
+ * the upgrade head.
+ */
+export function responseOracleVerdict(result) {
+  const flat = (pairs) => (pairs ?? []).flat();
+  const messages = result.messages
+    .filter((m) => m.complete || (m.headersComplete !== false && m.upgrade))
+    .map((m) => ({
+      statusCode: m.statusCode,
+      statusMessage: m.statusMessage,
+      versionMajor: m.versionMajor,
+      versionMinor: m.versionMinor,
+      rawHeaders: flat(m.headers),
+      body: Buffer.from(m.body, 'base64'),
+      trailers: flat(m.trailers),
+      keepAlive: m.shouldKeepAlive,
+      upgrade: m.upgrade,
+    }));
+  return {
+    messages,
+    code: result.error ? result.error.code : null,
+    upgradeHead: result.upgradeHead !== undefined ? Buffer.from(result.upgradeHead, 'base64') : null,
+  };
+}
+
+/**
+ * Where a Keel response verdict and llhttp's differ, as short strings ([] = they agree): accept vs
+ * reject, the message count, then message by message (status code, version, rawHeaders, body,
+ * trailers, keepAlive, upgrade) and the upgrade head. Error codes are compared by codeDifference.
+ */
+export function responseDifferences(keel, oracle) {
+  const out = [];
+  const keelRejects = keel.error !== null;
+  const nodeRejects = oracle.code !== null;
+  if (keelRejects !== nodeRejects) {
+    out.push(`keel ${keelRejects ? `rejects (${keel.error.code})` : 'accepts'}, node ${nodeRejects ? `rejects (${oracle.code})` : 'accepts'}`);
+  }
+  if (keel.messages.length !== oracle.messages.length) {
+    out.push(`messages: keel ${keel.messages.length}, node ${oracle.messages.length}`);
+  }
+  const n = Math.min(keel.messages.length, oracle.messages.length);
+  for (let i = 0; i < n; i++) {
+    const k = keel.messages[i];
+    const o = oracle.messages[i];
+    for (const f of ['statusCode', 'versionMajor', 'versionMinor', 'keepAlive', 'upgrade']) {
+      if (k[f] !== o[f]) out.push(`message ${i} ${f}: keel ${JSON.stringify(k[f])}, node ${JSON.stringify(o[f])}`);
+    }
+    for (const f of ['rawHeaders', 'trailers']) {
+      if (JSON.stringify(k[f]) !== JSON.stringify(o[f])) out.push(`message ${i} ${f} differ`);
+    }
+    if (!k.body.equals(o.body)) out.push(`message ${i} body: keel ${JSON.stringify(k.body.toString('latin1'))}, node ${JSON.stringify(o.body.toString('latin1'))}`);
+  }
+  const kh = keel.upgradeHead;
+  const oh = oracle.upgradeHead;
+  if ((kh === null) !== (oh === null) || (kh !== null && !kh.equals(oh))) out.push('upgrade head differs');
+  return out;
+}
+
+/** A short human summary of a response verdict, for failure messages. */
+export function describeResponse(v) {
+  const parts = v.messages.map((m) => `${m.statusCode} HTTP/${m.versionMajor}.${m.versionMinor}` +
+    ` body=${JSON.stringify(m.body.toString('latin1'))}${m.keepAlive ? '' : ' close'}${m.upgrade ? ' upgrade' : ''}`);
+  if (v.partial) parts.push(`partial ${v.partial.statusCode}`);
+  if (v.error) parts.push(`${v.error.code} @${v.error.offset}`);
+  if (v.closed) parts.push('closed');
+  return parts.join('; ') || 'nothing';
 }
