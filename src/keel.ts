@@ -1,9 +1,6 @@
-// The named exports of `keel`, shaped like node:http (src/index.ts adds the default export).
-// The server side is Keel's own engine.
-// The client side (request, get, Agent, ClientRequest) is node:http's until Keel's client lands
-// (issue 3); it is re-exported so that code using both halves runs unchanged today.
+// The named exports of `keel`, shaped like node:http (src/index.ts adds the default export):
+// Keel's own server and client.
 
-import nodeHttp from 'node:http';
 import { METHODS } from './common/methods.js';
 import { STATUS_CODES } from './common/status-codes.js';
 import { MAX_HEADER_SIZE_BYTES } from './common/defaults.js';
@@ -13,6 +10,8 @@ import { IncomingMessage } from './message/incoming-message.js';
 import { OutgoingMessage } from './message/outgoing-message.js';
 import { Server, createServer } from './server/server.js';
 import { ServerResponse } from './server/server-response.js';
+import { Agent, globalAgent } from './client/agent.js';
+import { ClientRequest, get, request } from './client/client-request.js';
 
 /** Node's http.validateHeaderValue: throws ERR_HTTP_INVALID_HEADER_VALUE or ERR_INVALID_CHAR. */
 function validateHeaderValue(name: string, value: unknown): void {
@@ -22,8 +21,6 @@ function validateHeaderValue(name: string, value: unknown): void {
 /** Default header section limit in bytes (node:http's http.maxHeaderSize). */
 const maxHeaderSize = MAX_HEADER_SIZE_BYTES;
 
-// Client side: node:http's for now (see the note above).
-const { request, get, Agent, ClientRequest, globalAgent } = nodeHttp;
 
 export {
   Agent,

@@ -56,6 +56,8 @@ export class ClientConnection {
   #served = 0;
   #isReusable = true;
   #isClosed = false;
+  #peerEnded = false;
+  #eofSeen = false;
   // Deadlines in ms since the epoch; 0 = not armed. Checked by the pool's sweep.
   #connectDeadline = 0;
   #headersDeadline = 0;
@@ -236,7 +238,23 @@ export class ClientConnection {
         this.#close(err as ParseError, true);
         return;
       }
-      if (event === ParserEvent.NeedData) return;
+      if (event === ParserEvent.NeedData) {
+        if (!this.#peerEnded) return;
+        // The server closed its side and every byte it sent is parsed: a body delimited by the
+        // close ends here; anything else was cut short.
+        if (!this.#eofSeen) {
+          this.#eofSeen = true;
+          try {
+            parser.finish();
+          } catch (err) {
+            this.#close(err as ParseError, true);
+            return;
+          }
+          continue;
+        }
+        this.#close(keelError('ECONNRESET', 'socket hang up'), false);
+        return;
+      }
       const exchange = this.#inflight[0];
       if (exchange === undefined) {
         this.#close(keelError('ECONNRESET', 'unexpected data from the server'), true);
@@ -312,15 +330,8 @@ export class ClientConnection {
   }
 
   #onEnd = (): void => {
-    // The server closed its side: a body delimited by the close ends here; anything else failed.
-    try {
-      this.#parser.finish();
-    } catch (err) {
-      this.#close(err as ParseError, true);
-      return;
-    }
+    this.#peerEnded = true;
     this.#pull();
-    this.#close(keelError('ECONNRESET', 'socket hang up'), false);
   };
 
   #onError = (error: Error): void => {

@@ -103,6 +103,16 @@ export class ConnectionPool implements ConnectionOwner {
     return this.#idle.length;
   }
 
+  /** Sockets of every open connection. */
+  sockets(): Socket[] {
+    return [...this.#connections].map((conn) => conn.socket);
+  }
+
+  /** Sockets of the idle connections. */
+  idleSockets(): Socket[] {
+    return this.#idle.map((conn) => conn.socket);
+  }
+
   /** Exchanges waiting for a connection. */
   get pendingCount(): number {
     return this.#pending.length;

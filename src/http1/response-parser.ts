@@ -4,7 +4,7 @@
 // A 1xx response is a head with no body followed by the final response (RFC 9110 §15.2).
 
 import { FieldKind } from './field-line.js';
-import { BodyKind, ConnectionOption, isPersistent, responseBodyKind } from './framing.js';
+import { BodyKind, isPersistent, responseBodyKind } from './framing.js';
 import { MessageParser, type MessageHead, type MessageParserOptions } from './message-parser.js';
 import { parseStatusLine, type StatusLine } from './status-line.js';
 
@@ -49,6 +49,5 @@ export class ResponseParser extends MessageParser<ResponseHead> {
     // An interim (1xx) response never ends the connection; a body until close always does.
     head.keepAlive = (status >= 100 && status < 200 && status !== 101) ||
       (bodyKind !== BodyKind.UntilClose && isPersistent(head.versionMinor, this.connectionOptions));
-    if (status === 101 && (this.connectionOptions & ConnectionOption.Upgrade) === 0) head.upgrade = true;
   }
 }
