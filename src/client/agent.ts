@@ -112,6 +112,12 @@ export class Agent extends EventEmitter {
     return net.connect({ host: options.host, port: options.port, localAddress: options.localAddress, family: options.family, lookup: options.lookup });
   }
 
+  /** @internal A one-off agent of the same kind, for `agent: false`: no keep-alive. */
+  _oneOff(): Agent {
+    const Kind = this.constructor as new (options: AgentOptions) => Agent;
+    return new Kind({ ...this.options, keepAlive: false });
+  }
+
   /** Close every connection; requests waiting for one fail (as Node's agent.destroy()). */
   destroy(): void {
     for (const pool of this.#pools.values()) pool.destroy();
@@ -146,3 +152,37 @@ export class Agent extends EventEmitter {
 
 /** The agent request() and get() use when none is given (Node 19+: keep-alive). */
 export const globalAgent = new Agent({ keepAlive: true, scheduling: 'lifo', timeout: 5000 });
+
+/**
+ * An Agent for https: (node:https's Agent): port 443, TLS over node:tls with ALPN http/1.1 and SNI;
+ * TLS options given to the agent (ca, cert, key, rejectUnauthorized, ...) apply to its connections,
+ * and a request's own TLS options are part of its pool key.
+ */
+export class HttpsAgent extends Agent {
+  constructor(options: AgentOptions = {}) {
+    super(options);
+    this.defaultPort = 443;
+    this.protocol = 'https:';
+  }
+
+  override getName(options: Parameters<Agent['getName']>[0] & { tls?: tls.ConnectionOptions } = {}): string {
+    let name = super.getName(options);
+    const t = options.tls ?? {};
+    for (const key of ['ca', 'cert', 'key', 'servername', 'rejectUnauthorized'] as const) {
+      const value = t[key];
+      name += `:${value === undefined ? '' : typeof value === 'string' || typeof value === 'boolean' ? value : Buffer.isBuffer(value) ? value.toString('base64', 0, 64) : JSON.stringify(value).slice(0, 64)}`;
+    }
+    return name;
+  }
+
+  override createConnection(options: ConnectOptions): Socket {
+    const agentTls: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(this.options)) if (!AGENT_OPTION_KEYS.has(key)) agentTls[key] = value;
+    return super.createConnection({ ...options, protocol: 'https:', tls: { ...agentTls, ...options.tls } });
+  }
+}
+
+const AGENT_OPTION_KEYS = new Set(['keepAlive', 'keepAliveMsecs', 'maxSockets', 'maxTotalSockets', 'maxFreeSockets', 'scheduling', 'timeout', 'pipelining']);
+
+/** The agent https request() and get() use when none is given. */
+export const httpsGlobalAgent = new HttpsAgent({ keepAlive: true, scheduling: 'lifo', timeout: 5000 });

@@ -119,7 +119,8 @@ export class ClientRequest extends OutgoingMessage implements Exchange {
       opts = { ...input, ...(options ?? {}) };
     }
 
-    const agent = opts.agent === false ? new Agent({ keepAlive: false }) : opts.agent ?? globalAgent;
+    const defaultAgent = (opts._defaultAgent as Agent | undefined) ?? globalAgent;
+    const agent = opts.agent === false ? defaultAgent._oneOff() : opts.agent ?? defaultAgent;
     if (!(agent instanceof Agent)) throw keelError('ERR_INVALID_ARG_TYPE', 'options.agent', 'an instance of Keel\'s Agent, false or undefined', typeof agent);
     this.agent = agent;
     const protocol = opts.protocol ?? agent.protocol;
