@@ -1,7 +1,15 @@
-// Keel vs node:http benchmark runner (`npm run bench`; see bench/README.md).
+// Keel benchmark runner (`npm run bench`; see bench/README.md).
 //
-//   node bench/run.js [--duration S] [--rounds N] [--scenario NAME] [--connections N]
+//   node bench/run.js [--server] [--client] [--duration S] [--rounds N]
+//                     [--scenario NAME] [--connections N] [--clients LIST] [--inflight N]
 //
+// Two sections, both by default: the server benchmark (Keel vs node:http under wrk, below)
+// first, then the client benchmark (bench/client.js: Keel's clients vs undici / node:http /
+// fetch against nginx). --server / --client select one. --duration and --rounds apply to both;
+// --scenario / --connections only to the server section and --clients / --inflight only to the
+// client section (given without --server / --client, they select their own section only).
+//
+// Server section:
 // For every scenario and round, for keel then node:http (alternating), it
 // starts a fresh `taskset -c 0 node bench/server.js <impl> <scenario> <port>`,
 // waits for `ready`, checks the responses are correct, runs a discarded 1 s
@@ -11,7 +19,8 @@
 //
 // Exit status: 0 ok; 1 bad usage / missing tools / runner failure;
 // 2 if Keel had wrk errors (non-2xx, socket errors), failed a correctness
-// check or crashed (results are still printed and written).
+// check or crashed, or a client of the client section had errors (results
+// are still printed and written).
 
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +28,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLIENTS, clientPreflight, runClientBench } from './client.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH_DIR);
@@ -60,13 +70,26 @@ function usage(code) {
     [
       'usage: node bench/run.js [options]        (or: npm run bench -- [options])',
       '',
-      '  --duration S       measured seconds per wrk run (default 5)',
-      '  --rounds N         rounds per implementation; the median is reported (default 3)',
+      '  --server           run the server section (Keel vs node:http under wrk)',
+      '  --client           run the client section (bench/client.js: clients against nginx)',
+      '                     (default: both, server first; see below for implied sections)',
+      '  --duration S       measured seconds per wrk / client run (default 5)',
+      '  --rounds N         rounds per implementation / client; the median is reported (default 3)',
+      '',
+      'server section:',
       '  --scenario NAME    run only one scenario: ' + SCENARIOS.map((s) => s.id).join(' | ') +
         ' (or its full name)',
       '  --connections N    wrk connections for every scenario (default 50; Connection: close uses 20',
       '                     unless --connections is given)',
+      '',
+      'client section:',
+      '  --clients LIST     comma-separated subset of: ' + CLIENTS.map((c) => c.id).join(', '),
+      '  --inflight N       requests kept in flight (default 50)',
+      '',
       '  -h, --help         this text',
+      '',
+      'Given without --server / --client, --scenario / --connections imply --server and',
+      '--clients / --inflight imply --client.',
       '',
     ].join('\n'),
   );
@@ -74,7 +97,8 @@ function usage(code) {
 }
 
 function parseArgs(argv) {
-  const opts = { duration: 5, rounds: 3, scenario: null, connections: null };
+  const opts = { duration: 5, rounds: 3, scenario: null, connections: null, server: false, client: false, clients: null, inflight: 50 };
+  const implied = { server: false, client: false };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let value;
@@ -102,12 +126,33 @@ function parseArgs(argv) {
         break;
       case '--connections':
         opts.connections = positiveInt(next(), '--connections');
+        implied.server = true;
         break;
+      case '--server':
+        opts.server = true;
+        break;
+      case '--client':
+        opts.client = true;
+        break;
+      case '--inflight':
+        opts.inflight = positiveInt(next(), '--inflight');
+        implied.client = true;
+        break;
+      case '--clients': {
+        const ids = next().split(',').map((x) => x.trim()).filter(Boolean);
+        for (const id of ids) {
+          if (!CLIENTS.some((c) => c.id === id)) die(`unknown client ${JSON.stringify(id)}; one of: ${CLIENTS.map((c) => c.id).join(', ')}`);
+        }
+        opts.clients = ids;
+        implied.client = true;
+        break;
+      }
       case '--scenario': {
         const v = next();
         const s = SCENARIOS.find((x) => x.id === v || x.name.toLowerCase() === v.toLowerCase());
         if (!s) die(`unknown scenario ${JSON.stringify(v)}; one of: ${SCENARIOS.map((x) => x.id).join(', ')}`);
         opts.scenario = s.id;
+        implied.server = true;
         break;
       }
       case '-h':
@@ -119,6 +164,13 @@ function parseArgs(argv) {
         usage(1);
     }
   }
+  if (!opts.server && !opts.client) {
+    // Section-specific options select their section; nothing at all selects both.
+    opts.server = implied.server || !implied.client;
+    opts.client = implied.client || !implied.server;
+  }
+  if (implied.server && !opts.server) process.stderr.write('bench/run.js: note: --scenario / --connections ignored (server section not selected)\n');
+  if (implied.client && !opts.client) process.stderr.write('bench/run.js: note: --clients / --inflight ignored (client section not selected)\n');
   return opts;
 }
 
@@ -129,9 +181,9 @@ function die(msg) {
 
 // ---------------------------------------------------------------- preflight
 
-function preflight() {
+function preflight(opts) {
   const problems = [];
-  const wrk = spawnSync('wrk', ['--version'], { encoding: 'utf8' });
+  const wrk = opts.server ? spawnSync('wrk', ['--version'], { encoding: 'utf8' }) : { stdout: '', stderr: '' };
   if (wrk.error) {
     problems.push(
       'wrk is not installed (needed to generate load).\n' +
@@ -156,6 +208,10 @@ function preflight() {
   }
   if (!existsSync(path.join(ROOT, 'dist', 'index.js'))) {
     problems.push('dist/index.js is missing: run `npm run build` first (or use `npm run bench`).');
+  }
+  if (opts.client) {
+    // the client section's own checks (nginx; taskset again, reported once)
+    for (const p of clientPreflight()) if (!p.startsWith('taskset') && !p.startsWith('cannot pin')) problems.push(p);
   }
   if (problems.length) {
     process.stderr.write('bench/run.js: cannot run the benchmark:\n\n' + problems.map((p) => '- ' + p).join('\n\n') + '\n');
@@ -619,7 +675,23 @@ function gitInfo() {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const wrkVersion = preflight();
+  const wrkVersion = preflight(opts);
+  let code = 0;
+  if (opts.server) code = await serverSection(opts, wrkVersion);
+  if (opts.client) {
+    if (opts.server) process.stdout.write('\n');
+    const clientCode = await runClientBench({
+      duration: opts.duration,
+      rounds: opts.rounds,
+      clients: opts.clients,
+      inflight: opts.inflight,
+    });
+    code = Math.max(code, clientCode);
+  }
+  return code;
+}
+
+async function serverSection(opts, wrkVersion) {
   const scenarios = opts.scenario ? SCENARIOS.filter((s) => s.id === opts.scenario) : SCENARIOS;
   const connFor = (s) => opts.connections ?? s.connections ?? 50;
 
