@@ -114,9 +114,9 @@ export class ClientRequest extends OutgoingMessage implements Exchange {
     let opts: RequestOptions;
     if (typeof input === 'string' || input instanceof URL) {
       const url = typeof input === 'string' ? new URL(input) : input;
-      opts = { ...urlToOptions(url), ...(options ?? {}) };
+      opts = options === undefined ? urlToOptions(url) : Object.assign(urlToOptions(url), options);
     } else {
-      opts = { ...input, ...(options ?? {}) };
+      opts = options === undefined ? input : Object.assign({}, input, options);
     }
 
     const defaultAgent = (opts._defaultAgent as Agent | undefined) ?? globalAgent;
@@ -156,8 +156,11 @@ export class ClientRequest extends OutgoingMessage implements Exchange {
     }
     if (opts.auth && !this.hasHeader('authorization')) this.setHeader('Authorization', `Basic ${Buffer.from(opts.auth).toString('base64')}`);
 
-    const tlsOptions: Record<string, unknown> = {};
-    for (const key of TLS_KEYS) if (opts[key] !== undefined) tlsOptions[key] = opts[key];
+    let tlsOptions: Record<string, unknown> | undefined;
+    if (protocol === 'https:') {
+      tlsOptions = {};
+      for (const key of TLS_KEYS) if (opts[key] !== undefined) tlsOptions[key] = opts[key];
+    }
     this.#connect = {
       protocol: protocol as 'http:' | 'https:',
       host: host.startsWith('[') ? host.slice(1, -1) : host,
@@ -166,7 +169,7 @@ export class ClientRequest extends OutgoingMessage implements Exchange {
       family: opts.family,
       socketPath: opts.socketPath,
       lookup: opts.lookup,
-      tls: tlsOptions as tls.ConnectionOptions,
+      tls: tlsOptions as tls.ConnectionOptions | undefined,
     };
     if (callback) this.once('response', callback);
     if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
