@@ -328,6 +328,7 @@ export async function runClientBench(opts, log = (s) => process.stderr.write(s))
     `keel client bench: ${clients.length} client(s) x ${opts.rounds} round(s), ${opts.duration} s each ` +
       `(+${WARMUP_MS / 1000} s warm-up), ${opts.inflight} requests in flight; ~${Math.ceil((clients.length * opts.rounds * perRun) / 60)} min\n`,
   );
+  const gitAtStart = gitInfo();
   const ngx = await startBenchNginx();
   const state = new Map(clients.map((c) => [c.id, { id: c.id, label: c.label(opts.inflight), rounds: [], unavailable: null }]));
   try {
@@ -402,9 +403,15 @@ export async function runClientBench(opts, log = (s) => process.stderr.write(s))
   }
 
   const cpus = os.cpus();
+  const gitAtEnd = gitInfo();
+  const gitChanged = JSON.stringify(gitAtStart) !== JSON.stringify(gitAtEnd);
+  if (gitChanged) {
+    log(`\nwarning: the git commit / src state changed during the run (${JSON.stringify(gitAtStart)} -> ${JSON.stringify(gitAtEnd)}): Keel's rounds may have measured different builds\n`);
+  }
   const report = {
     date: new Date().toISOString(),
-    git: gitInfo(),
+    git: gitAtStart,
+    ...(gitChanged ? { gitAtEnd } : {}),
     node: process.version,
     undici: packageVersion('undici'),
     fetchUndici: process.versions.undici ?? null,
