@@ -20,7 +20,8 @@ import {
   staticContent,
 } from './nginx.js';
 
-const required = process.env.KEEL_REQUIRE_NGINX === '1';
+// nginx is required (.ci/run installs it); KEEL_REQUIRE_NGINX=0 lets a machine without it skip.
+const required = process.env.KEEL_REQUIRE_NGINX !== '0';
 const skip = !hasNginx() && !required ? 'nginx is not installed (apt-get install -y nginx-light)' : false;
 
 /** GET with node:http; resolves to { status, headers, body (Buffer), localPort }. */
