@@ -44,6 +44,11 @@ test('each layer imports only from the layers below it (or itself)', () => {
     for (const spec of importsOf(file)) {
       if (!spec.startsWith('.')) continue;
       const to = layerOf(resolve(dirname(file), spec));
+      // Batteries are built only on the public API: the top-level entry files and src/app itself.
+      if (from === 'app' || from === 'cli') {
+        if (to !== 'index' && to !== 'app' && to !== from) violations.push(`${relative(root, file)} imports ${spec} (${from} -> ${to}: only the public API)`);
+        continue;
+      }
       if (to === 'index' || RANK[to] > RANK[from] || (RANK[to] === RANK[from] && to !== from)) {
         violations.push(`${relative(root, file)} imports ${spec} (${from} -> ${to})`);
       }
