@@ -2,6 +2,7 @@
 // Options with Node's names and defaults; `createConnection` can be overridden as in Node.
 // The globalAgent keeps connections alive (Node 19+: keepAlive true, timeout 5000 ms).
 
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
@@ -166,12 +167,12 @@ export class HttpsAgent extends Agent {
   }
 
   override getName(options: Parameters<Agent['getName']>[0] & { tls?: tls.ConnectionOptions } = {}): string {
+    // Every TLS setting that changes what a connection trusts or presents is part of the key, in
+    // full (a digest of the whole CA/cert/key material): a request never reuses a connection that
+    // was verified against other settings.
+    const t = (options.tls ?? {}) as Record<string, unknown>;
     let name = super.getName(options);
-    const t = options.tls ?? {};
-    for (const key of ['ca', 'cert', 'key', 'servername', 'rejectUnauthorized'] as const) {
-      const value = t[key];
-      name += `:${value === undefined ? '' : typeof value === 'string' || typeof value === 'boolean' ? value : Buffer.isBuffer(value) ? value.toString('base64', 0, 64) : JSON.stringify(value).slice(0, 64)}`;
-    }
+    for (const key of TLS_KEY_FIELDS) name += `:${fingerprint(t[key])}`;
     return name;
   }
 
@@ -180,6 +181,35 @@ export class HttpsAgent extends Agent {
     for (const [key, value] of Object.entries(this.options)) if (!AGENT_OPTION_KEYS.has(key)) agentTls[key] = value;
     return super.createConnection({ ...options, protocol: 'https:', tls: { ...agentTls, ...options.tls } });
   }
+}
+
+const TLS_KEY_FIELDS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejectUnauthorized', 'ciphers', 'minVersion', 'maxVersion', 'checkServerIdentity', 'secureContext'];
+const fingerprints = new WeakMap<object, string>();
+
+/** A stable identity for a TLS option value: the digest of its bytes, cached per object. */
+function fingerprint(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') {
+    return typeof value === 'string' && value.length > 64 ? createHash('sha256').update(value).digest('base64url') : String(value);
+  }
+  if (typeof value === 'function') return `fn:${fingerprintOfObject(value)}`;
+  if (typeof value !== 'object') return String(value);
+  const cached = fingerprints.get(value);
+  if (cached !== undefined) return cached;
+  let digest: string;
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array) digest = createHash('sha256').update(value).digest('base64url');
+  else if (Array.isArray(value)) digest = createHash('sha256').update(value.map(fingerprint).join('|')).digest('base64url');
+  else digest = `obj:${fingerprintOfObject(value)}`;
+  fingerprints.set(value, digest);
+  return digest;
+}
+
+let nextObjectId = 1;
+const objectIds = new WeakMap<object, number>();
+function fingerprintOfObject(value: object): number {
+  let id = objectIds.get(value);
+  if (id === undefined) objectIds.set(value, (id = nextObjectId++));
+  return id;
 }
 
 const AGENT_OPTION_KEYS = new Set(['keepAlive', 'keepAliveMsecs', 'maxSockets', 'maxTotalSockets', 'maxFreeSockets', 'scheduling', 'timeout', 'pipelining']);

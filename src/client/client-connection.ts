@@ -173,13 +173,16 @@ export class ClientConnection {
       return; // never written: the connection is untouched
     }
     if (index === -1) return;
-    this.#close(error ?? keelError('ECONNRESET', 'socket hang up'), false);
+    this.#close(error ?? keelError('ECONNRESET', 'socket hang up'), true);
   }
 
-  /** Close an idle connection (pool shutdown, idle timeout, expired keep-alive). */
-  destroy(): void {
+  /**
+   * Close the connection now (pool shutdown, idle timeout, expired keep-alive). Exchanges on it
+   * fail with `error` and are never retried.
+   */
+  destroy(error: Error = keelError('ERR_CLIENT_DESTROYED')): void {
     this.#isReusable = false;
-    this.socket.destroy();
+    this.#close(error, false);
   }
 
   /** Called by the pool's sweep. */
@@ -235,7 +238,7 @@ export class ClientConnection {
       try {
         event = parser.next();
       } catch (err) {
-        this.#close(err as ParseError, true);
+        this.#close(err as ParseError, false);
         return;
       }
       if (event === ParserEvent.NeedData) {
@@ -247,17 +250,17 @@ export class ClientConnection {
           try {
             parser.finish();
           } catch (err) {
-            this.#close(err as ParseError, true);
+            this.#close(err as ParseError, false);
             return;
           }
           continue;
         }
-        this.#close(keelError('ECONNRESET', 'socket hang up'), false);
+        this.#close(keelError('ECONNRESET', 'socket hang up'), true);
         return;
       }
       const exchange = this.#inflight[0];
       if (exchange === undefined) {
-        this.#close(keelError('ECONNRESET', 'unexpected data from the server'), true);
+        this.#close(keelError('ECONNRESET', 'unexpected data from the server'), false);
         return;
       }
       if (event === ParserEvent.Head) {
@@ -323,7 +326,7 @@ export class ClientConnection {
     exchange.onEnd(trailers);
     if (!this.#isReusable) {
       // The server ends the connection after this response: whatever was pipelined behind it goes elsewhere.
-      this.#close(keelError('ERR_CLIENT_SOCKET_CLOSED'), false);
+      this.#close(keelError('ERR_CLIENT_SOCKET_CLOSED'), true);
       return;
     }
     if (this.load === 0 && !this.#isClosed) this.#owner.connectionIdle(this);
@@ -335,11 +338,11 @@ export class ClientConnection {
   };
 
   #onError = (error: Error): void => {
-    this.#close(error, false);
+    this.#close(error, true);
   };
 
   #onClose = (): void => {
-    this.#close(keelError('ECONNRESET', 'socket hang up'), false);
+    this.#close(keelError('ECONNRESET', 'socket hang up'), true);
   };
 
   #onDrain = (): void => {
@@ -349,11 +352,12 @@ export class ClientConnection {
   };
 
   /**
-   * The connection is finished. Exchanges whose response had not started are retried when the
-   * connection had served a response before (the keep-alive race) and they may be retried; the
-   * others fail with `error`.
+   * The connection is finished. When `mayRetry` (the peer closed or reset it), exchanges whose
+   * response had not started are retried if the connection had served a response before (the
+   * keep-alive race) and they may be retried; never-written exchanges always go elsewhere. The
+   * others fail with `error`. Protocol errors, timeouts and destroy() never retry.
    */
-  #close(error: Error, isProtocolError: boolean): void {
+  #close(error: Error, mayRetry: boolean): void {
     if (this.#isClosed) return;
     this.#isClosed = true;
     this.#isReusable = false;
@@ -367,10 +371,12 @@ export class ClientConnection {
     const retry: Exchange[] = [];
     sent.forEach((exchange, i) => {
       const responseStarted = i === 0 && this.#responding;
-      if (!responseStarted && !isProtocolError && this.#served > 0 && exchange.canRetry()) retry.push(exchange);
+      if (mayRetry && !responseStarted && this.#served > 0 && exchange.canRetry()) retry.push(exchange);
       else exchange.onError(error);
     });
-    retry.push(...unsent); // never written: these can go to another connection whatever their method
+    // Never written: these can go to another connection whatever their method.
+    if (mayRetry) retry.push(...unsent);
+    else for (const exchange of unsent) exchange.onError(error);
     if (!this.socket.destroyed) this.socket.destroy();
     if (retry.length > 0) this.#owner.retry(retry);
   }

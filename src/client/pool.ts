@@ -136,7 +136,7 @@ export class ConnectionPool implements ConnectionOwner {
     const pending = this.#pending;
     this.#pending = [];
     for (const ex of pending) ex.onError(error);
-    for (const conn of [...this.#connections]) conn.destroy();
+    for (const conn of [...this.#connections]) conn.destroy(error);
     this.#stopSweep();
   }
 
@@ -152,7 +152,8 @@ export class ConnectionPool implements ConnectionOwner {
       if (conn.isUsable(now)) return conn;
       conn.destroy(); // closed by the server while idle, or past its keep-alive hint
     }
-    if (this.#pipelining > 1) {
+    // Pipeline only when nothing waits: a queued request is never overtaken (in order, as undici).
+    if (this.#pipelining > 1 && this.#pending.length === 0) {
       for (const conn of this.#connections) if (conn.canTake(exchange, this.#pipelining)) return conn;
     }
     if (this.#connections.size < this.#maxConnections) return this.#connect();
@@ -224,6 +225,10 @@ export class ConnectionPool implements ConnectionOwner {
   }
 
   retry(exchanges: Exchange[]): void {
+    if (this.#isDestroyed) {
+      for (const ex of exchanges) ex.onError(keelError('ERR_CLIENT_DESTROYED'));
+      return;
+    }
     // First in line: they were sent before anything still queued.
     this.#pending.unshift(...exchanges);
     const count = this.#pending.length;

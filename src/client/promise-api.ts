@@ -8,7 +8,7 @@ import zlib from 'node:zlib';
 import { keelError } from '../common/errors.js';
 import { BodyReadable } from './body-readable.js';
 import { ConnectionPool, type Origin, type PoolOptions } from './pool.js';
-import { RequestExchange, type RequestBody, type RequestHeaders, type ResponseData } from './request-exchange.js';
+import { RequestExchange, abortError, type RequestBody, type RequestHeaders, type ResponseData } from './request-exchange.js';
 
 export type { RequestBody, RequestHeaders, ResponseData } from './request-exchange.js';
 
@@ -62,6 +62,7 @@ export class Pool {
   readonly #pool: ConnectionPool;
   readonly #host: string;
   readonly #keepAlive: boolean;
+  readonly #tls: tls.ConnectionOptions | undefined;
   #inflight = 0;
   #closing: Promise<void> | null = null;
   #drained: (() => void) | null = null;
@@ -71,41 +72,89 @@ export class Pool {
     this.origin = key;
     this.#host = host;
     this.#keepAlive = options.keepAlive ?? true;
+    this.#tls = options.tls;
     this.#pool = new ConnectionPool(target, { ...options, connectTimeout: options.connectTimeout ?? 10_000, headersTimeout: options.headersTimeout ?? 300_000, bodyTimeout: options.bodyTimeout ?? 300_000 });
   }
 
-  /** Send a request; resolves once the response head arrives. Throws synchronously for invalid headers. */
+  /**
+   * Send a request; resolves once the response head arrives. Throws synchronously (before anything
+   * is sent) for an invalid path (ERR_UNESCAPED_CHARACTERS) or header (ERR_INVALID_HTTP_TOKEN,
+   * ERR_INVALID_CHAR); rejects with ABORT_ERR when `signal` is already aborted.
+   */
   request(options: RequestOptions = {}): Promise<ResponseData> {
     if (this.#closing !== null) return Promise.reject(keelError('ERR_CLIENT_CLOSED'));
+    const first = this.#send(options);
+    const redirections = options.maxRedirections ?? 0;
+    return redirections > 0 ? first.then((res) => this.#followRedirects(options, res, redirections)) : first;
+  }
+
+  #send(options: RequestOptions): Promise<ResponseData> {
     const method = options.method ?? 'GET';
     const path = options.path ?? '/';
     if (/[\s\x00-\x1f\x7f]/.test(path) || (path[0] !== '/' && path !== '*')) throw keelError('ERR_UNESCAPED_CHARACTERS');
     let headers = options.headers;
     if (options.decompress && !hasHeader(headers, 'accept-encoding')) headers = addHeader(headers, 'accept-encoding', 'gzip, deflate, br');
-    const promise = new Promise<ResponseData>((resolve, reject) => {
-      const exchange = new RequestExchange(
-        { method, path, host: this.#host, headers, body: options.body, keepAlive: this.#keepAlive, signal: options.signal, onInformation: options.onInformation },
-        resolve,
-        reject,
-      );
-      this.#inflight++;
-      this.#pool.dispatch(exchange);
+    if (options.signal?.aborted) return Promise.reject(abortError(options.signal));
+    let resolve!: (data: ResponseData) => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<ResponseData>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
+    const exchange = new RequestExchange(
+      { method, path, host: this.#host, headers, body: options.body, keepAlive: this.#keepAlive, signal: options.signal, onInformation: options.onInformation },
+      resolve,
+      reject,
+    ); // throws for invalid headers, before anything is counted or sent
+    this.#inflight++;
     const done = () => {
       if (--this.#inflight === 0 && this.#drained) this.#drained();
     };
-    const settled = promise.then(
+    this.#pool.dispatch(exchange);
+    return promise.then(
       (res) => {
         res.body.once('close', done);
         return options.decompress ? decompress(res) : res;
       },
-      (err) => {
+      (err: Error) => {
         done();
         throw err;
       },
     );
-    const redirections = options.maxRedirections ?? 0;
-    return redirections > 0 ? settled.then((res) => followRedirect(this.origin, options, res, redirections)) : settled;
+  }
+
+  /**
+   * Follow redirects (RFC 9110 §15.4) up to `max` hops: same-origin hops use this pool, others
+   * the shared pools (with this pool's TLS options). ERR_CLIENT_MAX_REDIRECTIONS beyond `max`.
+   */
+  async #followRedirects(options: RequestOptions, first: ResponseData, max: number): Promise<ResponseData> {
+    let res = first;
+    let current: RequestOptions = options;
+    let url = new URL(options.path ?? '/', this.origin);
+    for (let hops = 0; ; hops++) {
+      const location = res.headers.location;
+      if (!REDIRECT.has(res.statusCode) || typeof location !== 'string') return res;
+      let { method = 'GET', body, headers } = current;
+      // 303 always, and 301/302 after POST, become GET without a body (as browsers and undici do).
+      if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')) {
+        if (method !== 'HEAD') method = 'GET';
+        body = undefined;
+        headers = removeHeaders(headers, ['content-length', 'content-type', 'transfer-encoding']);
+      } else if (body != null && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+        return res; // a streamed body cannot be sent again: the caller gets the redirect
+      }
+      if (hops >= max) {
+        await res.body.dump();
+        throw keelError('ERR_CLIENT_MAX_REDIRECTIONS', String(max));
+      }
+      const next = new URL(location, url);
+      const sameOrigin = `${next.protocol}//${next.host}` === this.origin;
+      if (!sameOrigin) headers = removeHeaders(headers, ['authorization', 'cookie', 'proxy-authorization', 'host']);
+      await res.body.dump();
+      current = { ...current, method, body, headers, path: `${next.pathname}${next.search}`, maxRedirections: 0 };
+      res = sameOrigin ? await this.#send(current) : await request(next, { ...current, tls: this.#tls });
+      url = next;
+    }
   }
 
   /** Stop taking requests, wait for those in flight, then close every connection. */
@@ -136,43 +185,29 @@ export class Client extends Pool {
 }
 
 const sharedPools = new Map<string, Pool>();
+const tlsIds = new WeakMap<object, number>();
+let nextTlsId = 1;
 
 /**
- * Send one request to an absolute URL through the shared pools (one per origin, keep-alive).
- * `options.path` is ignored: the URL gives it.
+ * Send one request to an absolute URL through the shared pools: one keep-alive Pool per origin
+ * and TLS options object (so that TLS settings of one call never apply to another; pass the same
+ * `tls` object to share connections). `options.path` is ignored: the URL gives it.
  */
 export function request(url: string | URL, options: Omit<RequestOptions, 'path'> & { tls?: tls.ConnectionOptions } = {}): Promise<ResponseData> {
   const target = typeof url === 'string' ? new URL(url) : url;
-  const { key } = parseOrigin(target);
+  const { key: origin } = parseOrigin(target);
+  let key = origin;
+  if (options.tls !== undefined) {
+    let id = tlsIds.get(options.tls);
+    if (id === undefined) tlsIds.set(options.tls, (id = nextTlsId++));
+    key += `#tls${id}`;
+  }
   let pool = sharedPools.get(key);
   if (pool === undefined) {
     pool = new Pool(target, { tls: options.tls });
     sharedPools.set(key, pool);
   }
   return pool.request({ ...options, path: `${target.pathname}${target.search}` });
-}
-
-async function followRedirect(origin: string, options: RequestOptions, res: ResponseData, left: number): Promise<ResponseData> {
-  const location = res.headers.location;
-  if (!REDIRECT.has(res.statusCode) || typeof location !== 'string') return res;
-  if (left <= 0) {
-    await res.body.dump();
-    throw keelError('ERR_CLIENT_MAX_REDIRECTIONS', String(options.maxRedirections ?? 0));
-  }
-  const base = new URL(options.path ?? '/', origin);
-  const next = new URL(location, base);
-  let { method = 'GET', body, headers } = options;
-  // 303 always, and 301/302 after POST, become GET without a body (RFC 9110 §15.4, as browsers do).
-  if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')) {
-    if (method !== 'HEAD') method = 'GET';
-    body = undefined;
-    headers = removeHeaders(headers, ['content-length', 'content-type', 'transfer-encoding']);
-  } else if (body != null && typeof body !== 'string' && !(body instanceof Uint8Array)) {
-    return res; // a streamed body cannot be sent again: hand the redirect to the caller
-  }
-  if (`${next.protocol}//${next.host}` !== origin) headers = removeHeaders(headers, ['authorization', 'cookie', 'proxy-authorization', 'host']);
-  await res.body.dump();
-  return request(next, { ...options, method, body, headers, maxRedirections: left - 1 }).then((r) => r);
 }
 
 function decompress(res: ResponseData): ResponseData {

@@ -112,8 +112,7 @@ export class RequestExchange implements Exchange {
     // Validate before anything is sent: errors are thrown to the caller, never half-written.
     renderHead(request, isKnownLength(request.body) ? 0 : request.body == null ? 0 : -1);
     const signal = request.signal;
-    if (signal) {
-      if (signal.aborted) throw abortError(signal);
+    if (signal && !signal.aborted) {
       this.#onAbort = () => this.#abort(abortError(signal));
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
@@ -197,7 +196,8 @@ export class RequestExchange implements Exchange {
 
   onEnd(trailers: string[]): void {
     const response = this.#response!;
-    if (trailers.length > 0) response.trailers = buildHeaders(trailers);
+    // Filled in place: callers may hold the object from the resolved value (as undici's).
+    if (trailers.length > 0) Object.assign(response.trailers, buildHeaders(trailers));
     this.#release();
     response.body.push(null);
   }
@@ -243,7 +243,8 @@ export class RequestExchange implements Exchange {
   }
 }
 
-function abortError(signal: AbortSignal): Error {
+/** The AbortError a request rejects with when its signal aborts (code ABORT_ERR, cause: the reason). */
+export function abortError(signal: AbortSignal): Error {
   const error = keelError('ABORT_ERR');
   error.name = 'AbortError';
   (error as Error & { cause?: unknown }).cause = signal.reason;

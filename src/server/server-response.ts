@@ -116,7 +116,7 @@ export class ServerResponse extends OutgoingMessage {
   writeHead(statusCode: number, statusMessage?: string | OutgoingHttpHeaders | OutgoingHttpHeader[], headers?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
     if (this._headerCommitted) throw keelError('ERR_HTTP_HEADERS_SENT', 'write');
     if (typeof statusMessage !== 'string') {
-      headers = statusMessage;
+      headers ??= statusMessage; // as Node: writeHead(status, undefined, headers) keeps the headers
       statusMessage = undefined;
     }
     statusCode |= 0;

@@ -242,10 +242,10 @@ for (const [name, mod] of [['Keel', keelHttp], ['node:http', nodeHttp]]) {
       assert.equal(res.trailers['x-checksum'], 'abc123');
     });
 
-    // KNOWN BUG: RequestExchange.onEnd replaces `response.trailers` with a new object instead of
+    // Regression test (bug fixed in the engine): RequestExchange.onEnd replaces `response.trailers` with a new object instead of
     // filling the one handed out, so `const { trailers, body } = await pool.request(...)` never
     // sees the trailers (undici, whose API this mirrors, fills the same object).
-    test('trailers: the object destructured before the body ends is the one filled', { ...T, todo: 'KNOWN BUG: onEnd replaces response.trailers' }, async () => {
+    test('trailers: the object destructured before the body ends is the one filled', { ...T }, async () => {
       const { trailers, body } = await pool.request({ path: '/trailers' });
       await body.text();
       assert.equal(trailers['x-checksum'], 'abc123');
@@ -476,10 +476,10 @@ describe('validation and connection errors', () => {
     await pool.destroy(); // (not close(): see the KNOWN BUG below)
   });
 
-  // KNOWN BUG: a request rejected while its exchange is constructed (invalid header, signal already
+  // Regression test (bug fixed in the engine): a request rejected while its exchange is constructed (invalid header, signal already
   // aborted) never incremented Pool's in-flight count, but its rejection handler decrements it:
   // the count goes negative and pool.close() never resolves.
-  test('pool.close() resolves after a request rejected for an invalid header or an aborted signal', { ...T, todo: 'KNOWN BUG: in-flight count goes negative, close() hangs' }, async () => {
+  test('pool.close() resolves after a request rejected for an invalid header or an aborted signal', { ...T }, async () => {
     const pool = new Pool(srv.origin);
     await rejection(pool.request({ path: '/echo', signal: AbortSignal.abort() }));
     await (await pool.request({ path: '/echo' })).body.dump();
@@ -488,10 +488,10 @@ describe('validation and connection errors', () => {
     assert.equal(closed, true, 'pool.close() still pending after 1 s');
   });
 
-  // KNOWN BUG: Pool#request documents "Throws synchronously for invalid headers", but the headers
+  // Regression test (bug fixed in the engine): Pool#request documents "Throws synchronously for invalid headers", but the headers
   // are validated inside the Promise executor (RequestExchange's constructor), so the error comes
   // as a rejection (an invalid path, by contrast, does throw synchronously).
-  test('an invalid header value throws synchronously, as Pool#request documents', { ...T, todo: 'KNOWN BUG: invalid headers reject instead of throwing' }, async () => {
+  test('an invalid header value throws synchronously, as Pool#request documents', { ...T }, async () => {
     const pool = new Pool(srv.origin);
     let thrown;
     let returned;
@@ -554,11 +554,11 @@ describe('validation and connection errors', () => {
     assert.ok(['ERR_CLIENT_DESTROYED', 'ERR_CLIENT_CLOSED'].includes(later.code), later.code);
   });
 
-  // KNOWN BUG: Pool#destroy documents "requests in flight fail with ERR_CLIENT_DESTROYED". They fail
+  // Regression test (bug fixed in the engine): Pool#destroy documents "requests in flight fail with ERR_CLIENT_DESTROYED". They fail
   // with ECONNRESET instead, and worse: an idempotent request in flight on a *reused* connection is
   // treated as the keep-alive race and retried — the destroyed pool opens a new connection, sends
   // the request a second time and resolves it.
-  test('pool.destroy() fails the request in flight on a reused connection with ERR_CLIENT_DESTROYED (not retried)', { ...T, todo: 'KNOWN BUG: destroy() retries in-flight requests on a new connection' }, async () => {
+  test('pool.destroy() fails the request in flight on a reused connection with ERR_CLIENT_DESTROYED (not retried)', { ...T }, async () => {
     const pool = new Pool(srv.origin);
     await (await pool.request({ path: '/echo' })).body.dump(); // the connection has served one response
     const before = srv.state.requests.length;
@@ -854,10 +854,10 @@ describe('redirects', () => {
     }
   });
 
-  // KNOWN BUG: followRedirect re-issues the request with maxRedirections: left - 1, and a request
+  // Regression test (bug fixed in the engine): followRedirect re-issues the request with maxRedirections: left - 1, and a request
   // with maxRedirections 0 never calls followRedirect, so its `left <= 0` branch (the one that
   // throws ERR_CLIENT_MAX_REDIRECTIONS) is dead code: one redirect too many returns the 3xx.
-  test('one redirect more than maxRedirections → ERR_CLIENT_MAX_REDIRECTIONS', { ...T, todo: 'KNOWN BUG: the 3xx is returned instead' }, async () => {
+  test('one redirect more than maxRedirections → ERR_CLIENT_MAX_REDIRECTIONS', { ...T }, async () => {
     const pool = new Pool(a.origin);
     try {
       const err = await rejection(pool.request({ path: '/r302/r301/r307/final', maxRedirections: 2 }));
@@ -867,10 +867,10 @@ describe('redirects', () => {
     }
   });
 
-  // KNOWN BUG: followRedirect sends every hop through the shared pools of request(url), even to
+  // Regression test (bug fixed in the engine): followRedirect sends every hop through the shared pools of request(url), even to
   // the Pool's own origin: the hop opens a second connection, ignores the Pool's options
   // (connections, timeouts, tls) and leaves a keep-alive connection that pool.close() does not close.
-  test('a same-origin redirect is followed on the Pool\'s own connection', { ...T, todo: 'KNOWN BUG: redirect hops use the shared pools' }, async () => {
+  test('a same-origin redirect is followed on the Pool\'s own connection', { ...T }, async () => {
     // a server of its own: the shared pools already hold connections to the others
     const server = keelHttp.createServer((req, res) => {
       if (req.url === '/start') res.writeHead(302, { location: '/final' }).end();

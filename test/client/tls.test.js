@@ -17,13 +17,8 @@ import { listen, readAll, rejection, shut } from './promise-support.js';
 
 const T = { timeout: 10_000 };
 
-// Keel's node-compatible https client, if there is one (src/keel-https.ts → `keel/https`).
-let keelHttps = null;
-try {
-  keelHttps = (await import('keel/https')).default;
-} catch {
-  // not there yet: the tests of it are skipped
-}
+// Keel's node-compatible https client (src/keel-https.ts → `keel/https`).
+const keelHttps = (await import('keel/https')).default;
 
 /** A self-signed certificate for localhost and 127.0.0.1 in a temp dir; { dir, key, cert }. */
 function makeCertificate(cn = 'localhost', san = 'DNS:localhost,IP:127.0.0.1') {
@@ -254,10 +249,10 @@ describe('keel/client over TLS against node:https', () => {
     assert.equal(seen.alpn, 'http/1.1');
   });
 
-  // KNOWN BUG: redirect hops go through the shared pools of request(url), which are created
+  // Regression test (bug fixed in the engine): redirect hops go through the shared pools of request(url), which are created
   // without the Pool's tls options: a Pool trusting a private CA cannot follow a redirect on its
   // own https origin (the hop fails with DEPTH_ZERO_SELF_SIGNED_CERT).
-  test('a same-origin redirect on an https Pool with a private ca is followed', { ...T, todo: 'KNOWN BUG: the redirect hop loses the Pool\'s tls options' }, async () => {
+  test('a same-origin redirect on an https Pool with a private ca is followed', { ...T }, async () => {
     // (a port of its own so that no shared pool from another test already exists for the origin)
     const solo = https.createServer({ key: pem.key, cert: pem.cert }, (req, res) => {
       if (req.url === '/start') res.writeHead(302, { location: '/final' }).end();
@@ -275,11 +270,11 @@ describe('keel/client over TLS against node:https', () => {
     }
   });
 
-  // KNOWN BUG: request(url, opts) keys its shared pools by origin alone, and the pool is created
+  // Regression test (bug fixed in the engine): request(url, opts) keys its shared pools by origin alone, and the pool is created
   // with the tls options of the first request to that origin: a later request without
   // `rejectUnauthorized: false` (or with another ca) silently inherits them — here a request with
   // default verification accepts the untrusted certificate.
-  test('request(url): tls options of one call do not leak into another call to the same origin', { ...T, todo: 'KNOWN BUG: shared pools are keyed by origin only' }, async () => {
+  test('request(url): tls options of one call do not leak into another call to the same origin', { ...T }, async () => {
     const solo = https.createServer({ key: pem.key, cert: pem.cert }, (req, res) => res.end('ok'));
     await listen(solo, 'https:');
     const url = `https://localhost:${solo.address().port}/`;
@@ -294,10 +289,9 @@ describe('keel/client over TLS against node:https', () => {
     }
   });
 
-  // Keel's node-compatible https client (`keel/https`, src/keel-https.ts): skipped if it is missing.
-  const noKeelHttps = keelHttps === null && 'keel/https does not exist (no src/keel-https.ts)';
+  // Keel's node-compatible https client (`keel/https`, src/keel-https.ts).
 
-  test('keel/https: https.get with ca, ALPN and SNI', { ...T, skip: noKeelHttps }, async () => {
+  test('keel/https: https.get with ca, ALPN and SNI', { ...T }, async () => {
     const seen = await new Promise((resolve, reject) => {
       const req = keelHttps.get(`${origin}/compat`, { ca: pem.cert }, (res) => {
         readAll(res).then((b) => resolve({ status: res.statusCode, json: JSON.parse(b.toString()) }), reject);
@@ -310,7 +304,7 @@ describe('keel/client over TLS against node:https', () => {
     assert.equal(seen.json.servername, 'localhost');
   });
 
-  test('keel/https: an Agent with keepAlive and ca reuses one TLS connection; a POST body arrives', { ...T, skip: noKeelHttps }, async () => {
+  test('keel/https: an Agent with keepAlive and ca reuses one TLS connection; a POST body arrives', { ...T }, async () => {
     const agent = new keelHttps.Agent({ keepAlive: true, ca: pem.cert });
     const send = (method, path, body) => new Promise((resolve, reject) => {
       const req = keelHttps.request({ hostname: 'localhost', port, path, method, agent }, (res) => {
@@ -332,7 +326,7 @@ describe('keel/client over TLS against node:https', () => {
     }
   });
 
-  test('keel/https: rejectUnauthorized: false', { ...T, skip: noKeelHttps }, async () => {
+  test('keel/https: rejectUnauthorized: false', { ...T }, async () => {
     const status = await new Promise((resolve, reject) => {
       const req = keelHttps.get(`${origin}/insecure`, { rejectUnauthorized: false, agent: false }, (res) => {
         res.resume();
@@ -343,7 +337,7 @@ describe('keel/client over TLS against node:https', () => {
     assert.equal(status, 200);
   });
 
-  test('keel/https: without ca the request errors with DEPTH_ZERO_SELF_SIGNED_CERT', { ...T, skip: noKeelHttps }, async () => {
+  test('keel/https: without ca the request errors with DEPTH_ZERO_SELF_SIGNED_CERT', { ...T }, async () => {
     const err = await new Promise((resolve, reject) => {
       const req = keelHttps.get(`${origin}/compat`, () => reject(new Error('expected an error')));
       req.on('error', resolve);
@@ -358,7 +352,7 @@ describe('keel/client over TLS against node:https', () => {
 // that trusts only another CA reuses a keep-alive connection verified against the first one.
 // (node:https's Agent keys by the whole value.)
 describe('keel/https Agent pool keys', () => {
-  test('a request with ca: [other] does not reuse a connection verified with ca: [cert]', { ...T, skip: keelHttps === null && 'keel/https does not exist', todo: 'KNOWN BUG: HttpsAgent#getName truncates ca/cert/key' }, async () => {
+  test('a request with ca: [other] does not reuse a connection verified with ca: [cert]', { ...T }, async () => {
     const pem = makeCertificate();
     const other = makeCertificate('someone-else', 'DNS:someone-else');
     const server = https.createServer({ key: pem.key, cert: pem.cert }, (req, res) => res.end('ok'));
