@@ -104,7 +104,10 @@ export class ClientConnection {
 
   /** Queue an exchange; it starts writing when the write side is free. */
   dispatch(exchange: Exchange): void {
-    if (this.#inflight.length === 0 && this.#waiting.length === 0) this.#parser.requestMethod = exchange.method;
+    if (this.#inflight.length === 0 && this.#waiting.length === 0) {
+      this.#parser.requestMethod = exchange.method;
+      this.socket.ref(); // idle connections are unref'd (see ConnectionPool.connectionIdle)
+    }
     this.#expiresAt = 0;
     this.#waiting.push(exchange);
     if (this.#writer === null) this.#startNextWriter();

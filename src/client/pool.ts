@@ -209,6 +209,8 @@ export class ConnectionPool implements ConnectionOwner {
       return;
     }
     if (this.#keepAliveTimeout > 0) conn.expireIn(this.#keepAliveTimeout, Date.now());
+    // As Node's Agent: an idle kept connection does not keep the process alive.
+    conn.socket.unref();
     this.#idle.push(conn);
   }
 
