@@ -4,8 +4,13 @@
 import { keelError } from '../common/errors.js';
 import { TCHAR } from '../http1/tables.js';
 
-/** An incoming headers object: lower-cased names; `set-cookie` is always an array (Node's shape). */
-export type IncomingHttpHeaders = Record<string, string | string[] | undefined>;
+import type { IncomingHttpHeaders as NodeIncomingHttpHeaders } from 'node:http';
+
+/**
+ * An incoming headers object: lower-cased names; `set-cookie` is always an array; the other
+ * fields strings (Node's shape and Node's type, so code typed for node:http compiles unchanged).
+ */
+export type IncomingHttpHeaders = NodeIncomingHttpHeaders;
 
 // Fields whose duplicates Node discards (the first value wins): lib/_http_incoming.js matchKnownFields.
 const FIRST_WINS = new Set([
@@ -21,7 +26,7 @@ const FIRST_WINS = new Set([
  * With `joinDuplicateHeaders` (Node's option) every repeated field is joined with ", ".
  */
 export function buildHeaders(raw: readonly string[], joinDuplicateHeaders = false): IncomingHttpHeaders {
-  const headers: IncomingHttpHeaders = {};
+  const headers: Record<string, string | string[]> = {};
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
     const value = raw[i + 1];
