@@ -18,7 +18,7 @@ function sourceFiles(dir) {
 
 function layerOf(path) {
   const top = relative(root, path).split(/[\\/]/)[0];
-  return top.endsWith('.ts') ? 'index' : top;
+  return /\.(ts|js)$/.test(top) ? 'index' : top;
 }
 
 function importsOf(path) {
