@@ -27,6 +27,13 @@
 //    outgoing TCP connects (net.Socket.prototype.connect, which every node:net
 //    client, including node:http's agent, goes through) to that host:port are
 //    redirected to the test's upstream. No DNS entry or code change needed.
+//    The client examples use it the same way (SEED_HOST_MAP='localhost:80=127.0.0.1:<port>',
+//    'api.example.com:80=127.0.0.1:<port>'); several entries are separated by commas.
+//
+// 4. Connect tracing (opt-in): with SEED_TRACE_CONNECT=1, every outgoing TCP connect writes
+//    `SEED_CONNECT <host>:<port> -> <host>:<port>` (redirected by SEED_HOST_MAP) or
+//    `SEED_CONNECT <host>:<port> (not mapped)` to stderr, so a test can check that an example
+//    reached the host it names, and that nothing escaped the map (e.g. to a real port 80).
 
 const net = require('node:net');
 
@@ -65,13 +72,20 @@ function traceEvents(server, names) {
 }
 
 // ---- 3. optional host:port mapping for outgoing connections -----------------
-if (process.env.SEED_HOST_MAP) {
+// ---- 4. optional connect tracing ---------------------------------------------
+const traceConnect = process.env.SEED_TRACE_CONNECT === '1';
+if (process.env.SEED_HOST_MAP || traceConnect) {
   const map = new Map();
-  for (const entry of process.env.SEED_HOST_MAP.split(',')) {
-    const [from, to] = entry.split('=');
+  for (const entry of (process.env.SEED_HOST_MAP || '').split(',')) {
+    if (!entry.trim()) continue;
+    const [from, to] = entry.trim().split('=');
     const toSep = to.lastIndexOf(':');
     map.set(from, { host: to.slice(0, toSep), port: Number(to.slice(toSep + 1)) });
   }
+  const traceTarget = (from, target) => {
+    if (!traceConnect) return;
+    report(target ? `SEED_CONNECT ${from} -> ${target.host}:${target.port}` : `SEED_CONNECT ${from} (not mapped)`);
+  };
   const originalConnect = net.Socket.prototype.connect;
   net.Socket.prototype.connect = function seedShimConnect(...args) {
     // node:net normalizes connect() arguments into [options, cb] (sometimes
@@ -79,8 +93,11 @@ if (process.env.SEED_HOST_MAP) {
     let options = null;
     if (Array.isArray(args[0])) options = args[0][0];
     else if (args[0] && typeof args[0] === 'object') options = args[0];
-    if (options && typeof options === 'object' && options.host !== undefined) {
-      const target = map.get(`${options.host}:${options.port}`);
+    if (options && typeof options === 'object' && (options.host !== undefined || options.port !== undefined)) {
+      // node:net defaults a missing host to 'localhost'.
+      const from = `${options.host ?? 'localhost'}:${options.port}`;
+      const target = map.get(from);
+      traceTarget(from, target);
       if (target) {
         options.host = target.host;
         options.port = target.port;
@@ -88,6 +105,7 @@ if (process.env.SEED_HOST_MAP) {
     } else if (typeof args[0] === 'number' || (typeof args[0] === 'string' && /^\d+$/.test(args[0]))) {
       const host = typeof args[1] === 'string' ? args[1] : 'localhost';
       const target = map.get(`${host}:${args[0]}`);
+      traceTarget(`${host}:${args[0]}`, target);
       if (target) {
         args[0] = target.port;
         if (typeof args[1] === 'string') args[1] = target.host;
