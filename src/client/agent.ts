@@ -95,9 +95,10 @@ export class Agent extends EventEmitter {
     return out;
   }
 
-  /** The pool key of an origin: `host:port:localAddress[:family]` (Node's getName). */
+  /** The pool key of an origin: `host:port:localAddress[:family]`, as Node's getName. */
   getName(options: { host?: string; port?: number; localAddress?: string; family?: number; socketPath?: string } = {}): string {
-    let name = `${options.host ?? 'localhost'}:${options.port ?? this.defaultPort}:${options.localAddress ?? ''}`;
+    // Node's exact shape: no default port is filled in.
+    let name = `${options.host || 'localhost'}:${options.port || ''}:${options.localAddress || ''}`;
     if (options.family === 4 || options.family === 6) name += `:${options.family}`;
     if (options.socketPath) name += `:${options.socketPath}`;
     return name;

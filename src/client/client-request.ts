@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type tls from 'node:tls';
 import { keelError } from '../common/errors.js';
 import type { ResponseHead } from '../http1/response-parser.js';
-import { buildHeaders, validateHeaderName } from '../message/headers.js';
+import { buildHeaders, validateHeaderName, validateHeaderValue } from '../message/headers.js';
 import { IncomingMessage } from '../message/incoming-message.js';
 import { OutgoingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from '../message/outgoing-message.js';
 import { Agent, globalAgent, type ConnectOptions } from './agent.js';
@@ -104,6 +104,11 @@ export class ClientRequest extends OutgoingMessage implements Exchange {
   #onAbort: (() => void) | null = null;
   /** Length of the whole body when end(body) gave it before anything was written; else -1. */
   #knownLength = -1;
+  /** That whole body, kept so that a retry can send it again. */
+  #retained: [Chunk, BufferEncoding] | null = null;
+  /** Field lines given as a flat array: sent as given, in order (Node's raw headers). */
+  #rawHeaderList: string[] | null = null;
+  #trailers = '';
 
   constructor(input: string | URL | RequestOptions, options?: RequestOptions | ((res: ClientIncomingMessage) => void), callback?: (res: ClientIncomingMessage) => void) {
     super({ decodeStrings: false, emitClose: false, autoDestroy: false });
@@ -143,14 +148,19 @@ export class ClientRequest extends OutgoingMessage implements Exchange {
 
     const headers = opts.headers;
     if (Array.isArray(headers)) {
-      for (let i = 0; i < headers.length; i += 2) this.appendHeader(headers[i], headers[i + 1]);
+      if (headers.length % 2 !== 0) throw keelError('ERR_INVALID_ARG_VALUE', 'options.headers', 'an array of odd length');
+      for (let i = 0; i < headers.length; i += 2) {
+        validateHeaderName(headers[i]);
+        validateHeaderValue(headers[i], headers[i + 1]);
+      }
+      this.#rawHeaderList = headers.map(String);
     } else if (headers) {
       for (const name of Object.keys(headers)) {
         const value = (headers as OutgoingHttpHeaders)[name];
         if (value !== undefined) this.setHeader(name, value);
       }
     }
-    if ((opts.setHost ?? true) && !this.hasHeader('host') && !opts.socketPath) {
+    if ((opts.setHost ?? true) && !this.hasHeader('host') && !this.#rawHasHost() && !opts.socketPath) {
       const hostHeader = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
       this.setHeader('Host', port === defaultPort ? hostHeader : `${hostHeader}:${port}`);
     }
@@ -201,6 +211,23 @@ export class ClientRequest extends OutgoingMessage implements Exchange {
   }
   get isCancelled(): boolean {
     return this.#cancelled;
+  }
+
+  #rawHasHost(): boolean {
+    const raw = this.#rawHeaderList;
+    if (raw === null) return false;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') return true;
+    return false;
+  }
+
+  /** Add trailer fields, sent after a chunked body (ignored for other framings, as in Node). */
+  addTrailers(headers: OutgoingHttpHeaders | [string, string][]): void {
+    const entries = Array.isArray(headers) ? headers : Object.entries(headers);
+    for (const [name, value] of entries) {
+      validateHeaderName(name, 'Trailer name');
+      validateHeaderValue(name, value);
+      for (const v of Array.isArray(value) ? value : [value]) this.#trailers += `${name}: ${v}\r\n`;
+    }
   }
 
   /** Send the head now (Node's flushHeaders); the body, if any, follows chunked. */
@@ -269,6 +296,7 @@ export class ClientRequest extends OutgoingMessage implements Exchange {
     // end(body) before anything was written: the whole body is known, so it goes with Content-Length.
     if (chunk !== undefined && chunk !== null && !this.#headWritten && !this.writableEnded && this.writableLength === 0 && this.#heldWrite === null) {
       this.#knownLength = typeof chunk === 'string' ? Buffer.byteLength(chunk, (encoding as BufferEncoding) ?? 'utf8') : chunk.byteLength;
+      this.#retained = [chunk, (encoding as BufferEncoding) ?? 'utf8'];
     } else if ((chunk === undefined || chunk === null) && !this.#headWritten && this.writableLength === 0 && this.#heldWrite === null) {
       this.#knownLength = 0;
     }
@@ -294,8 +322,9 @@ export class ClientRequest extends OutgoingMessage implements Exchange {
   // ---- Exchange ----------------------------------------------------------------------------------
 
   canRetry(): boolean {
-    // Only bodies Keel still holds can be sent again: none once streaming has begun.
-    return this.isIdempotent && this.#knownLength <= 0 && this.#attempts < 3 && !this.#cancelled;
+    // Retried once, and only with a body Keel still holds whole: never one that was streamed.
+    const hasWholeBody = this.#knownLength === 0 || this.#retained !== null;
+    return this.isIdempotent && hasWholeBody && this.#attempts < 2 && !this.#cancelled;
   }
 
   start(conn: ClientConnection, reusedSocket: boolean): void {
@@ -313,9 +342,11 @@ export class ClientRequest extends OutgoingMessage implements Exchange {
     if (this.#timeoutMs > 0) this.#applyTimeout(socket);
     if (firstSocket) process.nextTick(() => this.emit('socket', socket));
     if (this.#headWritten) {
-      // A retry on a fresh connection: the head (and no body) goes again.
+      // A retry on a fresh connection: the head and the whole body (canRetry() made sure Keel has it) go again.
       this.#headWritten = false;
-      this.#send('', 'latin1', true, null);
+      this.#chunked = false;
+      const retained = this.#retained;
+      this.#send(retained !== null ? retained[0] : '', retained !== null ? retained[1] : 'latin1', true, null);
       this.#finishOutput();
       return;
     }
@@ -474,6 +505,18 @@ export class ClientRequest extends OutgoingMessage implements Exchange {
     let head = `${this.method} ${this.path} HTTP/1.1\r\n`;
     let hasConnection = false;
     let hasFraming = false;
+    const raw = this.#rawHeaderList;
+    if (raw !== null) {
+      for (let i = 0; i < raw.length; i += 2) {
+        const key = raw[i].toLowerCase();
+        if (key === 'connection') hasConnection = true;
+        else if (key === 'content-length' || key === 'transfer-encoding') {
+          hasFraming = true;
+          if (key === 'transfer-encoding' && /chunked\s*$/i.test(raw[i + 1])) this.#chunked = true;
+        }
+        head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+      }
+    }
     for (const [key, [name, value]] of this._headerEntries()) {
       if (key === 'connection') hasConnection = true;
       else if (key === 'content-length' || key === 'transfer-encoding') {
@@ -530,7 +573,7 @@ export class ClientRequest extends OutgoingMessage implements Exchange {
     const conn = this.#conn;
     if (conn === null) return;
     let tail = this.#headWritten ? '' : this.#renderHead(0, false);
-    if (this.#chunked) tail += '0\r\n\r\n';
+    if (this.#chunked) tail += `0\r\n${this.#trailers}\r\n`;
     if (tail !== '') conn.write(tail);
     conn.requestSent(this);
   }

@@ -231,14 +231,15 @@ export class ConnectionPool implements ConnectionOwner {
       for (const ex of exchanges) ex.onError(keelError('ERR_CLIENT_DESTROYED'));
       return;
     }
-    // First in line: they were sent before anything still queued.
-    this.#pending.unshift(...exchanges);
-    const count = this.#pending.length;
-    for (let i = 0; i < count && this.#pending.length > 0; i++) {
-      const conn = this.#pick(this.#pending[0]);
-      if (conn === null) break;
-      conn.dispatch(this.#pending.shift()!);
+    // A retry goes to a fresh connection: the idle ones are likely as dead as the one that failed
+    // (a restarted server). What cannot get one now waits first in line.
+    const waiting: Exchange[] = [];
+    for (const exchange of exchanges) {
+      if (exchange.isCancelled) continue;
+      if (this.#connections.size < this.#maxConnections) this.#connect().dispatch(exchange);
+      else waiting.push(exchange);
     }
+    this.#pending.unshift(...waiting);
   }
 
   #armSweep(): void {

@@ -44,7 +44,8 @@ export interface ExchangeRequest {
   onInformation?: (info: { statusCode: number; statusMessage: string; headers: IncomingHttpHeaders }) => void;
 }
 
-const MAX_ATTEMPTS = 3;
+/** One send and at most one retry (after the keep-alive race). */
+const MAX_ATTEMPTS = 2;
 
 function isKnownLength(body: RequestBody): body is string | Uint8Array {
   return typeof body === 'string' || body instanceof Uint8Array;

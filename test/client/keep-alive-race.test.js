@@ -207,7 +207,7 @@ test('300 sequential requests timed to hit the server closing the pooled connect
 });
 
 test('200 requests, 20 in flight, timed to hit the race: no idempotent request fails', T, async () => {
-  // KNOWN BUG: with several idle connections in the pool, a request retried after the race goes
+  // Regression test (bug fixed in the engine): with several idle connections in the pool, a request retried after the race goes
   // to ANOTHER pooled connection (which is just as likely to be dying), up to 3 attempts, and then
   // fails with ECONNRESET "socket hang up"; the retry should go to a fresh connection. See the
   // deterministic test 'a retry goes to a fresh connection ...' below.
@@ -248,7 +248,7 @@ test('a POST on a reused connection that dies before any response byte is not re
 });
 
 test('a retry goes to a fresh connection, not to another idle pooled one', T, async () => {
-  // KNOWN BUG: the retried request is handed to the next idle pooled connection. Here all three
+  // Regression test (bug fixed in the engine): the retried request is handed to the next idle pooled connection. Here all three
   // idle connections die when reused, so the GET is sent three times and fails with ECONNRESET
   // "socket hang up"; retried once on a fresh connection it would be answered.
   const s = await startOneShotServer();
@@ -268,7 +268,7 @@ test('a retry goes to a fresh connection, not to another idle pooled one', T, as
 });
 
 test('a PUT with end(body) on a reused connection that dies before any response byte is retried', T, async () => {
-  // KNOWN BUG: Keel retries an idempotent request only without a known body (canRetry() needs
+  // Regression test (bug fixed in the engine): Keel retries an idempotent request only without a known body (canRetry() needs
   // #knownLength <= 0): a PUT sent with end(body) fails with ECONNRESET although its whole body
   // was given at once and could be sent again.
   const s = await startOneShotServer();

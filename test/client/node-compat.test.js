@@ -263,7 +263,7 @@ for (const kind of ['keel', 'node']) {
       assert.deepEqual(rawValues(seen.rawHeaders, 'x-arr'), ['1', '2']);
       assert.equal(seen.headers['x-arr'], '1, 2');
       assert.deepEqual(rawValues(seen.rawHeaders, 'host'), [`127.0.0.1:${h.port}`]);
-      // KNOWN BUG: Keel groups the values of a repeated name (X-Arr: 1, X-Arr: 2, X-Other: o);
+      // Regression test (bug fixed in the engine): Keel groups the values of a repeated name (X-Arr: 1, X-Arr: 2, X-Other: o);
       // Node writes a flat array exactly in its order (X-Arr: 1, X-Other: o, X-Arr: 2).
       assert.deepEqual(rawNames(seen.rawHeaders).filter((n) => n.startsWith('X-')), ['X-Arr', 'X-Other', 'X-Arr']);
     });
@@ -330,7 +330,7 @@ for (const kind of ['keel', 'node']) {
     });
 
     test('request trailers: addTrailers() with a chunked body', T, async () => {
-      // KNOWN BUG: Keel's ClientRequest has no addTrailers() (TypeError: req.addTrailers is not
+      // Regression test (bug fixed in the engine): Keel's ClientRequest has no addTrailers() (TypeError: req.addTrailers is not
       // a function); Node's sends the trailer section after the last chunk.
       const s = await startServer(kind, async (req, res) => {
         const body = await collect(req);
@@ -1142,7 +1142,7 @@ describe('request() validates synchronously', () => {
   });
 
   test('Agent#getName without a port leaves the port empty', T, () => {
-    // KNOWN BUG: Keel fills in the default port ('localhost:80:'); Node's getName() uses only
+    // Regression test (bug fixed in the engine): Keel fills in the default port ('localhost:80:'); Node's getName() uses only
     // what it is given: 'localhost::' (and 'example.com::' for { host: 'example.com' }).
     const agent = new http.Agent();
     assert.equal(agent.getName({}), 'localhost::');

@@ -116,15 +116,39 @@ export class BodyReader {
     this.#fail(err);
   }
 
-  #start(): void {
+  /**
+   * Refuse the body without reading it (a 415 found in the headers): rejects with `err` once the
+   * rest is drained or given up, by the same rule as a failed read. Call instead of read().
+   */
+  refuse(err: HttpError): Promise<never> {
+    return new Promise<never>((_resolve, reject) => {
+      this.#reject = reject;
+      if (this.#attach()) this.#fail(err);
+    });
+  }
+
+  /** Listen to the request; false (and settled) when there is nothing to listen to. */
+  #attach(): boolean {
     const req = this.#req;
-    if (req.readableEnded) return this.#fail(bodyError('ERR_BODY_CONSUMED', 'The request body was already read'));
-    if (req.destroyed) return this.#settle(bodyError('ECONNRESET', 'aborted'));
+    if (req.readableEnded) {
+      this.#settle(bodyError('ERR_BODY_CONSUMED', 'The request body was already read'));
+      return false;
+    }
+    if (req.destroyed) {
+      this.#settle(bodyError('ECONNRESET', 'aborted'));
+      return false;
+    }
     req.on('data', this.#onData);
     req.on('end', this.#onEnd);
     req.on('error', this.#onAbort);
     req.on('aborted', this.#onAbort);
     req.on('close', this.#onClose);
+    return true;
+  }
+
+  #start(): void {
+    const req = this.#req;
+    if (!this.#attach()) return;
     try {
       this.#decoder = createDecoder(req);
     } catch (err) {
@@ -191,10 +215,11 @@ export class BodyReader {
 
   #onAbort = (): void => {
     if (this.#isReceived) return;
-    const aborted = bodyError('ECONNRESET', 'aborted');
+    this.#isDraining = false;
     this.#stopDecoder();
     // A parser's own error stays the reason, but nothing more will arrive: settle now.
-    this.#settle(this.#failure ?? aborted);
+    this.#failure ??= bodyError('ECONNRESET', 'aborted');
+    this.#settle(this.#failure);
   };
 
   #onClose = (): void => {

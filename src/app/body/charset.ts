@@ -2,6 +2,7 @@
 // full ICU): utf-8 by default, utf-16le/be, latin1 (which the Encoding Standard maps to
 // windows-1252), shift_jis, ... An unknown label is 415 ERR_UNSUPPORTED_CHARSET (RFC 9110 §8.3.2).
 
+import { TextDecoder } from 'node:util';
 import { bodyError } from './http-error.js';
 
 /**

@@ -17,10 +17,11 @@ export interface EventStreamOptions {
   /** Time between heartbeat comments (`: heartbeat`), ms (default 15000); 0 disables them. */
   heartbeat?: number;
   /**
-   * Most bytes written but not yet taken by the client (the response's and its socket's
-   * writableLength) before the client is dropped, bytes (default 1048576 = 1 MiB). Checked each
-   * time a write finds the client behind; then the response is destroyed and the stream closes
-   * with an ERR_SSE_CLIENT_TOO_SLOW reason.
+   * Most bytes written but not yet taken by the client (the response's writableLength, see
+   * `bufferedBytes`) before the client is dropped, bytes (default 1048576 = 1 MiB). Checked each
+   * time a write finds the client behind (res.write() returned false); then the response is
+   * destroyed and the stream closes with an ERR_SSE_CLIENT_TOO_SLOW reason. One event larger than
+   * the limit drops a client that cannot take it at once: raise the limit for big events.
    */
   maxBufferedBytes?: number;
   /** Send a `retry:` hint (ms) right after the head (default: none; clients then pick ~3 s). */
@@ -131,9 +132,12 @@ export class EventStream extends EventEmitter {
     return this.#reason;
   }
 
-  /** Bytes written but not yet taken by the client: the response's and its socket's writableLength. */
+  /**
+   * Bytes written but not yet taken by the client's connection: the response's writableLength
+   * (what waits in the response, plus the chunk its socket has not accepted yet), bytes.
+   */
   get bufferedBytes(): number {
-    return this.res.writableLength + (this.res.socket?.writableLength ?? 0);
+    return this.res.writableLength;
   }
 
   /** Send one event (see formatEvent()); a string is shorthand for `{ data: string }`. */

@@ -1,0 +1,106 @@
+// The front every parser shares: an already parsed `req.body` wins, a body someone else is reading
+// is refused at once (never a hang), a request without content skips the type check, and a wrong
+// Content-Type or charset is refused before any byte is read. Then BodyReader buffers the body.
+
+import type { TextDecoder } from 'node:util';
+import type { IncomingMessage } from '../../keel.js';
+import { BodyReader, hasBody, type ReadLimits } from './body-reader.js';
+import { parseByteSize } from './byte-size.js';
+import { charsetDecoder } from './charset.js';
+import { bodyError, HttpError } from './http-error.js';
+import { requestMediaType, typeMatcher, type MediaType, type TypeOption } from './media-type.js';
+
+/** Default `limit`: 1 MiB (as Fastify's bodyLimit and nginx's client_max_body_size). */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** Default `drainLimit`: 64 KiB read and discarded after an early 413/415/400 before closing instead. */
+export const DRAIN_LIMIT_BYTES = 64 * 1024;
+
+/** A request a parser may have set `body` on. */
+export type BodyRequest = IncomingMessage & { body?: unknown };
+
+/** Options every parser takes. */
+export interface BodyOptions {
+  /** Most body bytes, as received and after Content-Encoding decoding: a number or '1mb' (default 1 MiB). 413 ERR_BODY_TOO_LARGE. */
+  limit?: number | string;
+  /** Media types accepted: string, list or predicate; parameters and case are ignored (default per parser). 415 ERR_UNSUPPORTED_MEDIA_TYPE. */
+  type?: TypeOption;
+  /** Bytes read and discarded after an early error so the connection stays usable (default 64 KiB); past it the answer closes the connection. */
+  drainLimit?: number | string;
+}
+
+/** BodyOptions checked once. */
+export interface ReadSettings extends ReadLimits {
+  matches: (req: IncomingMessage, mediaType: MediaType) => boolean;
+}
+
+/** Check the common options (TypeError ERR_INVALID_ARG_VALUE for a bad size, TypeError for an unknown type). */
+export function readSettings(options: BodyOptions, defaultType: TypeOption): ReadSettings {
+  return {
+    limit: parseByteSize(options.limit ?? BODY_LIMIT_BYTES, 'limit'),
+    drainLimit: parseByteSize(options.drainLimit ?? DRAIN_LIMIT_BYTES, 'drainLimit'),
+    matches: typeMatcher(options.type ?? defaultType),
+  };
+}
+
+/** Decode the body as text: `fatal` rejects invalid bytes; `defaultCharset` applies without a charset parameter (default utf-8). */
+export interface CharsetOption {
+  fatal: boolean;
+  defaultCharset?: string;
+}
+
+/** A buffered body, its media type and (when asked for) its charset's decoder. */
+export interface ReadResult {
+  body: Buffer;
+  mediaType: MediaType;
+  decoder: TextDecoder | null;
+}
+
+/** Whether someone other than a finished parser owns the body stream. */
+function isBodyTaken(req: IncomingMessage): boolean {
+  return req.readableEnded || req.readableFlowing === true || req.listenerCount('data') > 0 || req.listenerCount('readable') > 0;
+}
+
+/**
+ * Check and accept a request body: resolves the media type and, with `charset`, its decoder; or
+ * null when the request has no content (no Content-Length or Transfer-Encoding: RFC 9112 §6.3).
+ * Rejects with HttpError 500 ERR_BODY_CONSUMED (someone else read it), 415
+ * ERR_UNSUPPORTED_MEDIA_TYPE / ERR_UNSUPPORTED_CHARSET (after draining, see BodyReader), or the
+ * returned reader's errors.
+ */
+export async function acceptBody(req: IncomingMessage, settings: ReadSettings, charset?: CharsetOption): Promise<{ reader: BodyReader; mediaType: MediaType; decoder: TextDecoder | null } | null> {
+  if (isBodyTaken(req)) throw bodyError('ERR_BODY_CONSUMED', 'The request body was already read (or is being read) by another consumer');
+  if (req.destroyed) throw bodyError('ECONNRESET', 'aborted');
+  if (!hasBody(req)) return null;
+  const reader = new BodyReader(req, settings);
+  const mediaType = requestMediaType(req);
+  if (mediaType === null) return reader.refuse(bodyError('ERR_UNSUPPORTED_MEDIA_TYPE', `Invalid Content-Type "${req.headers['content-type']}"`));
+  if (!settings.matches(req, mediaType)) return reader.refuse(bodyError('ERR_UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type "${mediaType.essence}"`));
+  let decoder: TextDecoder | null = null;
+  if (charset !== undefined) {
+    try {
+      decoder = charsetDecoder(mediaType.parameters['charset'] ?? charset.defaultCharset, charset.fatal);
+    } catch (err) {
+      return reader.refuse(err as HttpError);
+    }
+  }
+  return { reader, mediaType, decoder };
+}
+
+/** acceptBody() then buffer the whole body (at most `limit` bytes). Null when there is no content. */
+export async function readBody(req: IncomingMessage, settings: ReadSettings, charset?: CharsetOption): Promise<ReadResult | null> {
+  const accepted = await acceptBody(req, settings, charset);
+  if (accepted === null) return null;
+  const chunks: Buffer[] = [];
+  let length = 0;
+  await accepted.reader.read((chunk) => {
+    chunks.push(chunk);
+    length += chunk.length;
+  });
+  const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+  return { body, mediaType: accepted.mediaType, decoder: accepted.decoder };
+}
+
+/** The body a parser already set on `req`, if any (the first parser wins). */
+export function parsedBody(req: IncomingMessage): unknown {
+  return (req as BodyRequest).body;
+}
