@@ -131,8 +131,8 @@ function pickRequest(prefix) {
   return (i) => {
     const method = methodFor(i);
     const path = `/${prefix}/${i}`;
-    // POST carries a body (end(body): Content-Length). PUT goes without one here: Keel does not
-    // retry a PUT with a body (see the KNOWN BUG tests below).
+    // POST carries a body (end(body): Content-Length). PUT goes without one here; a PUT with a
+    // whole or a streamed body is covered by the tests below.
     const body = method === 'POST' ? `body of ${path}` : undefined;
     return { method, path, body };
   };
@@ -286,7 +286,7 @@ test('a PUT with end(body) on a reused connection that dies before any response 
 });
 
 test('a PUT with a streamed body (write + end) that hits the race is never re-sent without its body', T, async () => {
-  // KNOWN BUG (data loss): canRetry() is true for a streamed body (#knownLength -1), and the
+  // Regression test, fixed (data loss): canRetry() is true for a streamed body (#knownLength -1), and the
   // retry re-sends only the head, as `Content-Length: 0`, followed by a stray `0\r\n\r\n`
   // (#chunked is still set): the server stores an empty PUT and answers 200. Either the body
   // goes again or the request fails; it must not succeed without its body.

@@ -473,7 +473,7 @@ describe('validation and connection errors', () => {
     const seen = await (await pool.request({ path: '/echo' })).body.json();
     assert.equal(seen.headers.injected, undefined);
     assert.equal(srv.state.requests.length, before + 1);
-    await pool.destroy(); // (not close(): see the KNOWN BUG below)
+    await pool.destroy(); // (destroy(), not close(): close() is tested below)
   });
 
   // Regression test (bug fixed in the engine): a request rejected while its exchange is constructed (invalid header, signal already

@@ -346,7 +346,7 @@ describe('keel/client over TLS against node:https', () => {
   });
 });
 
-// KNOWN BUG (keel/https): HttpsAgent#getName keys a Buffer ca / cert / key by its first 64 bytes
+// Regression test, fixed (keel/https): HttpsAgent#getName keys a Buffer ca / cert / key by its first 64 bytes
 // (base64) and any other value by the first 64 characters of its JSON: every `ca: [buffer]` gives
 // the same key ('[{"type":"Buffer","data":[45,45,45,45,45,...' is the PEM header), so a request
 // that trusts only another CA reuses a keep-alive connection verified against the first one.
