@@ -8,6 +8,7 @@
 
 import type { Socket } from 'node:net';
 import { ParseError, keelError } from '../common/errors.js';
+import { SerialLoop } from '../common/serial-loop.js';
 import { ParserEvent, ResponseParser, type ResponseHead } from '../http1/response-parser.js';
 import type { Exchange } from './exchange.js';
 
@@ -51,8 +52,8 @@ export class ClientConnection {
   #responding = false;
   #interim = false;
   #bodyPaused = false;
-  #pulling = false;
-  #pullAgain = false;
+  /** Parse and dispatch until the parser needs data or something asks to wait; never re-entrant. */
+  readonly #puller = new SerialLoop(() => this.#pullOnce());
   #served = 0;
   #isReusable = true;
   #isClosed = false;
@@ -160,7 +161,7 @@ export class ClientConnection {
     if (!this.#bodyPaused) return;
     this.#bodyPaused = false;
     if (!this.socket.destroyed) this.socket.resume();
-    this.#pull();
+    this.#puller.run();
   }
 
   /**
@@ -215,24 +216,9 @@ export class ClientConnection {
 
   #onData = (chunk: Buffer): void => {
     this.#parser.push(chunk);
-    this.#pull();
+    this.#puller.run();
   };
 
-  #pull(): void {
-    if (this.#pulling) {
-      this.#pullAgain = true;
-      return;
-    }
-    this.#pulling = true;
-    try {
-      do {
-        this.#pullAgain = false;
-        this.#pullOnce();
-      } while (this.#pullAgain);
-    } finally {
-      this.#pulling = false;
-    }
-  }
 
   #pullOnce(): void {
     const parser = this.#parser;
@@ -337,7 +323,7 @@ export class ClientConnection {
 
   #onEnd = (): void => {
     this.#peerEnded = true;
-    this.#pull();
+    this.#puller.run();
   };
 
   #onError = (error: Error): void => {

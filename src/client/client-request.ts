@@ -9,7 +9,7 @@ import { keelError } from '../common/errors.js';
 import type { ResponseHead } from '../http1/response-parser.js';
 import { buildHeaders, validateHeaderName, validateHeaderValue } from '../message/headers.js';
 import { IncomingMessage } from '../message/incoming-message.js';
-import { OutgoingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from '../message/outgoing-message.js';
+import { OutgoingMessage, endArguments, type OutgoingHttpHeader, type OutgoingHttpHeaders } from '../message/outgoing-message.js';
 import { Agent, globalAgent, type ConnectOptions } from './agent.js';
 import type { ClientConnection } from './client-connection.js';
 import { isIdempotentMethod, type Exchange } from './exchange.js';
@@ -286,13 +286,7 @@ export class ClientRequest extends OutgoingMessage implements Exchange {
   }
 
   override end(chunk?: Chunk | (() => void) | null, encoding?: BufferEncoding | (() => void), callback?: () => void): this {
-    if (typeof chunk === 'function') {
-      callback = chunk;
-      chunk = undefined;
-    } else if (typeof encoding === 'function') {
-      callback = encoding;
-      encoding = undefined;
-    }
+    [chunk, encoding, callback] = endArguments(chunk, encoding, callback);
     // end(body) before anything was written: the whole body is known, so it goes with Content-Length.
     if (chunk !== undefined && chunk !== null && !this.#headWritten && !this.writableEnded && this.writableLength === 0 && this.#heldWrite === null) {
       this.#knownLength = typeof chunk === 'string' ? Buffer.byteLength(chunk, (encoding as BufferEncoding) ?? 'utf8') : chunk.byteLength;

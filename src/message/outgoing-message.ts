@@ -11,6 +11,19 @@ export type OutgoingHttpHeader = number | string | readonly string[];
 /** Outgoing headers by lower-cased name. */
 export type OutgoingHttpHeaders = Record<string, OutgoingHttpHeader | undefined>;
 
+type Chunk = string | Buffer | Uint8Array;
+
+/** Writable.end's overloads, resolved: end(cb), end(chunk, cb), end(chunk, encoding, cb). */
+export function endArguments(
+  chunk: Chunk | (() => void) | null | undefined,
+  encoding: BufferEncoding | (() => void) | undefined,
+  callback: (() => void) | undefined,
+): [Chunk | null | undefined, BufferEncoding | undefined, (() => void) | undefined] {
+  if (typeof chunk === 'function') return [undefined, undefined, chunk];
+  if (typeof encoding === 'function') return [chunk, undefined, encoding];
+  return [chunk, encoding, callback];
+}
+
 export class OutgoingMessage extends Writable {
   /** Send a `Date` field when the message does not set one (RFC 9110 §6.6.1). Default true. */
   sendDate = true;

@@ -6,6 +6,7 @@
 
 import type { Socket } from 'node:net';
 import { ParseError, keelError } from '../common/errors.js';
+import { SerialLoop } from '../common/serial-loop.js';
 import { MAX_PIPELINE_DEPTH } from '../common/defaults.js';
 import { STATUS_CODES } from '../common/status-codes.js';
 import { ParserEvent, RequestParser, type RequestHead } from '../http1/request-parser.js';
@@ -51,8 +52,8 @@ export class ServerConnection implements ResponseSink, BodySource {
   #readingResponse: ServerResponse | null = null;
   #bodyPaused = false;
   #readRequested = false;
-  #pulling = false;
-  #pullAgain = false;
+  /** Parse and dispatch until the parser needs data or something asks to wait; never re-entrant. */
+  readonly #puller = new SerialLoop(() => this.#pullOnce());
   #socketPaused = false;
   #drainCallbacks: WriteCallback[] = [];
   /** No request is dispatched any more: a non-persistent message, a failure, or shutdown. */
@@ -126,7 +127,7 @@ export class ServerConnection implements ResponseSink, BodySource {
     this.#parser.push(chunk);
     const socket = this.socket;
     socket.cork();
-    this.#pull();
+    this.#puller.run();
     socket.uncork();
   };
 
@@ -136,25 +137,9 @@ export class ServerConnection implements ResponseSink, BodySource {
       if (this.#lingerDeadline !== 0) this.socket.destroy();
       return;
     }
-    this.#pull();
+    this.#puller.run();
   };
 
-  /** Parse and dispatch until the parser needs data or something asks to wait. Not re-entrant. */
-  #pull(): void {
-    if (this.#pulling) {
-      this.#pullAgain = true;
-      return;
-    }
-    this.#pulling = true;
-    try {
-      do {
-        this.#pullAgain = false;
-        this.#pullOnce();
-      } while (this.#pullAgain);
-    } finally {
-      this.#pulling = false;
-    }
-  }
 
   #pullOnce(): void {
     const parser = this.#parser;
@@ -290,7 +275,7 @@ export class ServerConnection implements ResponseSink, BodySource {
     this.#readRequested = true;
     if (!this.#bodyPaused) return;
     this.#bodyPaused = false;
-    this.#pull();
+    this.#puller.run();
   }
 
   /** ServerResponse destroyed before its last byte (res.destroy(), a failed pipeline): as Node, the connection goes too. */
@@ -359,7 +344,7 @@ export class ServerConnection implements ResponseSink, BodySource {
       this.#drainCallbacks = [];
       for (const cb of callbacks) cb();
     }
-    if (this.#reading === null) this.#pull();
+    if (this.#reading === null) this.#puller.run();
   };
 
   /** A response handed over its last byte: advance the queue, flushing held output in order. */
@@ -403,7 +388,7 @@ export class ServerConnection implements ResponseSink, BodySource {
         this.#idleDeadline = timeout > 0 ? Date.now() + timeout : 0;
       }
     }
-    this.#pull();
+    this.#puller.run();
   }
 
   /** Bookkeeping after a response; returns true when the connection closes after it. */

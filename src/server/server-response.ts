@@ -8,7 +8,7 @@ import { keelError } from '../common/errors.js';
 import { STATUS_CODES } from '../common/status-codes.js';
 import { validateHeaderName, validateHeaderValue } from '../message/headers.js';
 import type { IncomingMessage } from '../message/incoming-message.js';
-import { OutgoingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from '../message/outgoing-message.js';
+import { OutgoingMessage, endArguments, type OutgoingHttpHeader, type OutgoingHttpHeaders } from '../message/outgoing-message.js';
 import { ConnectionOption, connectionOptions } from '../http1/framing.js';
 import { httpDate } from './date-cache.js';
 
@@ -213,13 +213,7 @@ export class ServerResponse extends OutgoingMessage {
   }
 
   override end(chunk?: Chunk | (() => void) | null, encoding?: BufferEncoding | (() => void), callback?: () => void): this {
-    if (typeof chunk === 'function') {
-      callback = chunk;
-      chunk = undefined;
-    } else if (typeof encoding === 'function') {
-      callback = encoding;
-      encoding = undefined;
-    }
+    [chunk, encoding, callback] = endArguments(chunk, encoding, callback);
     // Fast path: nothing is queued in the Writable, so the whole response can leave now, in order.
     if (!this.writableEnded && !this.destroyed && this.writableLength === 0 && !this.#outputDone) {
       if (chunk !== undefined && chunk !== null) {
