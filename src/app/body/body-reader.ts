@@ -69,7 +69,8 @@ function tooLarge(limit: number, what: string): HttpError {
  * - 400 ECONNRESET 'aborted' when the client goes away (then nothing is drained);
  * - the error given to abort(), when the parser fails first.
  * After a failure other than ECONNRESET, the rest of the body is drained while it fits within
- * `drainLimit`; past it, reading stops and the error gets `headers.connection = 'close'`.
+ * `drainLimit` (or when the request is already complete: its rest is in memory); past it, reading
+ * stops and the error gets `headers.connection = 'close'`.
  */
 export class BodyReader {
   readonly #req: IncomingMessage;
@@ -169,7 +170,8 @@ export class BodyReader {
   #onData = (chunk: Buffer): void => {
     if (this.#isDraining) {
       this.#drainedBytes += chunk.length;
-      if (this.#drainedBytes > this.#drainLimit) this.#giveUp();
+      // A complete request's rest is already in memory: draining it costs no more reading.
+      if (this.#drainedBytes > this.#drainLimit && !this.#req.complete) this.#giveUp();
       return;
     }
     if (this.#failure !== null) return;
@@ -235,7 +237,7 @@ export class BodyReader {
     if (this.#isReceived || req.readableEnded) return this.#settle(err);
     if (req.destroyed) return this.#settle(err);
     const length = declaredLength(req);
-    if (length >= 0 && length - this.#receivedBytes > this.#drainLimit) return this.#giveUp();
+    if (!req.complete && length >= 0 && length - this.#receivedBytes > this.#drainLimit) return this.#giveUp();
     this.#isDraining = true;
     req.resume();
   }

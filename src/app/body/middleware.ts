@@ -52,7 +52,9 @@ function middleware(parse: (req: IncomingMessage) => Promise<unknown>, onParsed?
 /** Remove a multipart body's temp files once the response is over (moved files are skipped). */
 function removeWhenDone(body: unknown, res: ServerResponse): void {
   const files = (body as MultipartBody).files;
-  if (files.some((file) => file.path !== undefined)) res.once('close', () => void removeUploads(files));
+  if (!files.some((file) => file.path !== undefined)) return;
+  if (res.closed) void removeUploads(files);
+  else res.once('close', () => void removeUploads(files));
 }
 
 /**
