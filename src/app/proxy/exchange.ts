@@ -89,10 +89,19 @@ export class UpstreamExchange {
     }
     this.#creq = creq;
 
+    // The timeout runs while connecting and from the end of the request to the response head;
+    // not while a streamed body is being sent (the server's requestTimeout bounds the client).
     let connected = false;
+    const onConnect = (): void => {
+      connected = true;
+      if (!creq.writableFinished && this.#creq === creq) this.#clearTimer();
+    };
     creq.once('socket', (socket: Socket) => {
-      if (socket.connecting) socket.once('connect', () => (connected = true));
-      else if (!socket.destroyed) connected = true;
+      if (socket.connecting) socket.once('connect', onConnect);
+      else if (!socket.destroyed) onConnect();
+    });
+    creq.once('finish', () => {
+      if (this.#creq === creq && !this.#isDone) this.#armTimer(creq, upstream);
     });
     creq.on('information', (info: Information) => {
       if (this.#creq === creq && !this.#isDone) this.#events.onInformation?.(info);
@@ -131,19 +140,24 @@ export class UpstreamExchange {
       else this.#fail(error);
     });
 
-    if (ctx.timeout > 0) {
-      this.#clearTimer();
-      this.#timer = setTimeout(() => {
-        this.#timer = null;
-        if (this.#creq !== creq || this.#isDone) return;
-        ctx.upstreams.markDown(upstream);
-        this.#fail(new ProxyError('ERR_PROXY_TIMEOUT', `Upstream ${upstream.origin} sent no response head within ${ctx.timeout} ms`, upstream.origin));
-      }, ctx.timeout);
-    }
+    this.#armTimer(creq, upstream);
 
     if (plan.kind === 'buffer') creq.end(plan.body);
     else if (plan.kind === 'none') creq.end();
     else req.pipe(creq);
+  }
+
+  /** (Re)start the response-head timeout of `creq`. */
+  #armTimer(creq: ClientRequest, upstream: Upstream): void {
+    const ctx = this.#ctx;
+    this.#clearTimer();
+    if (ctx.timeout <= 0) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      if (this.#creq !== creq || this.#isDone) return;
+      ctx.upstreams.markDown(upstream);
+      this.#fail(new ProxyError('ERR_PROXY_TIMEOUT', `Upstream ${upstream.origin} sent no response head within ${ctx.timeout} ms`, upstream.origin));
+    }, ctx.timeout);
   }
 
   #clearTimer(): void {

@@ -51,9 +51,7 @@ function relay(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, ure
     reply(ctx, req, res, new ProxyError('ERR_PROXY_UPSTREAM', `Cannot relay the upstream response head: ${(err as Error).message}`, undefined, err));
     return;
   }
-  let started = false;
   ures.on('error', () => {}); // reported through 'close' below (Keel emits 'error' only to listeners)
-  ures.once('data', () => (started = true));
   ures.pipe(res, { end: false });
   ures.once('end', () => {
     if (res.destroyed) return;
@@ -74,9 +72,10 @@ function relay(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, ure
     ures.unpipe(res);
     reply(ctx, req, res, new ProxyError('ERR_PROXY_UPSTREAM', 'The upstream connection failed before the response was complete'));
   });
-  // Send the head without waiting for a first body chunk (server-sent events, long polls).
+  // Send the head without waiting for a first body chunk (server-sent events, long polls); a
+  // no-op when a body chunk already took it.
   setImmediate(() => {
-    if (!started && !res.writableEnded && !res.destroyed) res.flushHeaders();
+    if (!res.writableEnded && !res.destroyed) res.flushHeaders();
   });
 }
 

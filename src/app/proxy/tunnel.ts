@@ -14,12 +14,33 @@ import type { ProxyContext } from './options.js';
 /** Time a closed client connection may take to read our last bytes before it is destroyed, ms. */
 const CLOSE_GRACE_MS = 5_000;
 
+/** Most bytes of the new protocol buffered from the client before the upstream's 101, bytes. */
+const EARLY_LIMIT_BYTES = 64 * 1024;
+
 /** Proxy the upgrade request `req` whose connection is `socket`; `head`: the bytes read past its head. */
 export function tunnel(ctx: ProxyContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-  socket.on('error', noop); // the client's socket errors end in 'close', handled below
+  // Until the 101, the client's socket is read (so that its going away is seen) into `early`.
+  const early: Buffer[] = head.length > 0 ? [head] : [];
+  let earlyBytes = head.length;
+  const onEarlyData = (chunk: Buffer): void => {
+    early.push(chunk);
+    earlyBytes += chunk.length;
+    if (earlyBytes > EARLY_LIMIT_BYTES) socket.pause();
+  };
+  const onClientGone = (): void => {
+    detach();
+    exchange.abort();
+    socket.destroy();
+  };
+  const detach = (): void => {
+    socket.removeListener('data', onEarlyData);
+    socket.removeListener('end', onClientGone);
+    socket.removeListener('close', onClientGone);
+    socket.pause();
+  };
   const exchange = new UpstreamExchange(ctx, req, { kind: 'none' }, {
     onUpgrade: (ures, usocket, uhead) => {
-      socket.removeListener('close', onClientGone);
+      detach();
       if (socket.destroyed) {
         usocket.destroy();
         return;
@@ -27,19 +48,21 @@ export function tunnel(ctx: ProxyContext, req: IncomingMessage, socket: Duplex, 
       const fields = responseFields(ctx, ures.rawHeaders, ures.httpVersion, true);
       socket.write(renderHead(101, ures.statusMessage, fields), 'latin1');
       if (uhead.length > 0) socket.write(uhead);
-      if (head.length > 0) usocket.write(head);
+      for (const chunk of early) usocket.write(chunk);
       splice(socket, usocket);
     },
     onResponse: (ures) => {
-      socket.removeListener('close', onClientGone);
+      detach();
       relayRefusal(ctx, socket, ures);
     },
     onFail: (error) => {
-      socket.removeListener('close', onClientGone);
+      detach();
       fail(ctx, req, socket, error);
     },
   });
-  const onClientGone = (): void => exchange.abort();
+  socket.on('error', noop); // the client's socket errors end in 'close'
+  socket.on('data', onEarlyData);
+  socket.once('end', onClientGone);
   socket.once('close', onClientGone);
   exchange.start();
 }
