@@ -137,6 +137,12 @@ export class ServerConnection implements ResponseSink, BodySource {
       if (this.#lingerDeadline !== 0) this.socket.destroy();
       return;
     }
+    // No request will be parsed any more (the last one asked to close): the FIN cannot wait for the
+    // parser to run dry — act on it now, or a response in flight would never hear the client left.
+    if (this.#closing && this.#reading === null) {
+      this.#onPeerEnded();
+      return;
+    }
     this.#puller.run();
   };
 

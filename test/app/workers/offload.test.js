@@ -197,10 +197,10 @@ test('offload() validates retryAfter', () => {
   assert.throws(() => offload(pool, () => 0, () => {}, { retryAfter: 1.5 }), { code: 'ERR_OUT_OF_RANGE' });
 });
 
-// KNOWN BUG (engine, src/server/server-connection.ts): after a request with `Connection: close`
+// Regression test, fixed (engine, src/server/server-connection.ts): after a request with `Connection: close`
 // the server stops reading, so a client that disconnects while its response is pending is not
 // noticed (no res 'close') until something is written: its task runs on, holding the worker.
-test('a Connection: close client that disconnects has its task aborted', { todo: 'KNOWN BUG: engine misses the FIN after a Connection: close request while a response is in flight' }, async () => {
+test('a Connection: close client that disconnects has its task aborted', {}, async () => {
   const pool = createWorkerPool({ filename: FIB, maxThreads: 1, minThreads: 1 });
   const { h, outcomes } = await fibServer(pool);
   let client;
