@@ -1,7 +1,7 @@
 // Keel benchmark runner (`npm run bench`; see bench/README.md).
 //
 //   node bench/run.js [--server] [--client] [--duration S] [--rounds N]
-//                     [--scenario NAME] [--connections N] [--clients LIST] [--inflight N]
+//                     [--scenario NAME] [--connections N] [--impls LIST] [--clients LIST] [--inflight N]
 //
 // Two sections, both by default: the server benchmark (Keel vs node:http under wrk, below)
 // first, then the client benchmark (bench/client.js: Keel's clients vs undici / node:http /
@@ -17,6 +17,13 @@
 // and kills the server. The reported figure is the median req/s of the rounds.
 // Results: markdown table on stdout, full data in bench/results.json.
 //
+// The `api` scenario (router + JSON API, 20 routes) compares frameworks instead: the same REST
+// API (bench/apps/<impl>.js) on Keel with keel/router + keel/body, Fastify, Hono on
+// @hono/node-server, Express and plain node:http, `POST /api/items/<id>` with a 1 KiB JSON body
+// (lua/api-post.lua); rounds alternate the five (order rotated every round) and it gets its own
+// table: impl | req/s | Keel / impl. When keel/router or keel/body cannot be loaded, the Keel row
+// falls back to `keel (no batteries)` (bench/apps/keel-bare.js) and says so.
+//
 // Exit status: 0 ok; 1 bad usage / missing tools / runner failure;
 // 2 if Keel had wrk errors (non-2xx, socket errors), failed a correctness
 // check or crashed, or a client of the client section had errors (results
@@ -27,7 +34,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CLIENTS, clientPreflight, runClientBench } from './client.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -43,7 +51,21 @@ const WRK_CPU = '1';
 const WARMUP_SECONDS = 1;
 const PIPELINE_DEPTH = 16;
 const IMPLS = ['keel', 'node'];
-const IMPL_LABEL = { keel: 'keel', node: 'node:http' };
+const IMPL_LABEL = {
+  keel: 'keel',
+  node: 'node:http',
+  'keel-bare': 'keel (no batteries)',
+  fastify: 'fastify',
+  hono: 'hono',
+  express: 'express',
+};
+// The `api` scenario's implementations (bench/apps/<impl>.js), in table order; --impls picks a
+// subset (keel-bare, Keel without keel/router + keel/body, may be added).
+const API_IMPLS = ['keel', 'fastify', 'hono', 'express', 'node'];
+const API_IMPL_CHOICES = [...API_IMPLS, 'keel-bare'];
+// lua/api-post.lua cycles over these ids (passed as its second argument); the correctness check
+// POSTs each of them.
+const API_IDS = [1, 42, 317, 4711, 65536, 1000000];
 
 // id: used for --scenario and passed to bench/server.js (which maps it to a handler).
 // connections: per-scenario default, overridden for all scenarios by --connections.
@@ -60,6 +82,8 @@ const SCENARIOS = [
   },
   { id: 'json', name: '1 KiB JSON POST echo', script: 'post-json.lua', scriptArgs: [JSON_BODY_FILE] },
   { id: 'close', name: 'Connection: close', wrkArgs: ['-H', 'Connection: close'], connections: 20 },
+  // Frameworks compared on one API: see bench/apps/ and the `api` section of bench/README.md.
+  { id: 'api', name: 'router + JSON API (20 routes)', script: 'api-post.lua', scriptArgs: [JSON_BODY_FILE, API_IDS.join(',')], frameworks: true },
 ];
 
 // ---------------------------------------------------------------- options
@@ -81,6 +105,8 @@ function usage(code) {
         ' (or its full name)',
       '  --connections N    wrk connections for every scenario (default 50; Connection: close uses 20',
       '                     unless --connections is given)',
+      '  --impls LIST       api scenario: comma-separated subset of ' + API_IMPL_CHOICES.join(', '),
+      '                     (default ' + API_IMPLS.join(',') + '; keel-bare = Keel without its batteries)',
       '',
       'client section:',
       '  --clients LIST     comma-separated subset of: ' + CLIENTS.map((c) => c.id).join(', '),
@@ -88,7 +114,7 @@ function usage(code) {
       '',
       '  -h, --help         this text',
       '',
-      'Given without --server / --client, --scenario / --connections imply --server and',
+      'Given without --server / --client, --scenario / --connections / --impls imply --server and',
       '--clients / --inflight imply --client.',
       '',
     ].join('\n'),
@@ -97,7 +123,7 @@ function usage(code) {
 }
 
 function parseArgs(argv) {
-  const opts = { duration: 5, rounds: 3, scenario: null, connections: null, server: false, client: false, clients: null, inflight: 50 };
+  const opts = { duration: 5, rounds: 3, scenario: null, connections: null, impls: null, server: false, client: false, clients: null, inflight: 50 };
   const implied = { server: false, client: false };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
@@ -128,6 +154,16 @@ function parseArgs(argv) {
         opts.connections = positiveInt(next(), '--connections');
         implied.server = true;
         break;
+      case '--impls': {
+        const ids = next().split(',').map((x) => x.trim()).filter(Boolean);
+        if (!ids.length) die('--impls needs at least one implementation');
+        for (const id of ids) {
+          if (!API_IMPL_CHOICES.includes(id)) die(`unknown implementation ${JSON.stringify(id)}; one of: ${API_IMPL_CHOICES.join(', ')}`);
+        }
+        opts.impls = [...new Set(ids)];
+        implied.server = true;
+        break;
+      }
       case '--server':
         opts.server = true;
         break;
@@ -169,7 +205,8 @@ function parseArgs(argv) {
     opts.server = implied.server || !implied.client;
     opts.client = implied.client || !implied.server;
   }
-  if (implied.server && !opts.server) process.stderr.write('bench/run.js: note: --scenario / --connections ignored (server section not selected)\n');
+  if (implied.server && !opts.server) process.stderr.write('bench/run.js: note: --scenario / --connections / --impls ignored (server section not selected)\n');
+  if (opts.impls && opts.scenario && opts.scenario !== 'api') die('--impls applies to the api scenario only');
   if (implied.client && !opts.client) process.stderr.write('bench/run.js: note: --clients / --inflight ignored (client section not selected)\n');
   return opts;
 }
@@ -455,9 +492,52 @@ function expectHello(r, what) {
   if (r.body !== 'Hello World') throw new Error(`${what}: body ${JSON.stringify(r.body.slice(0, 100))}`);
 }
 
+// The JSON API (all frameworks): on one connection, pipelined, POST /api/items/<id> with the
+// 1 KiB body for every id lua/api-post.lua uses (200, application/json, exactly
+// {"id":<id>,"received":<keys>,"ok":true}), then GET /api/users/42 (200, {"id":42,...}: the
+// routes are really routed) and GET /api/nope (404).
+async function checkApi(port) {
+  const host = `Host: ${HOST}:${port}\r\n`;
+  const body = readFileSync(JSON_BODY_FILE);
+  const received = Object.keys(JSON.parse(body.toString('utf8'))).length;
+  const parts = [];
+  for (const id of API_IDS) {
+    parts.push(
+      Buffer.from(`POST /api/items/${id} HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`),
+      body,
+    );
+  }
+  parts.push(Buffer.from(`GET /api/users/42 HTTP/1.1\r\n${host}\r\n`));
+  parts.push(Buffer.from(`GET /api/nope HTTP/1.1\r\n${host}Connection: close\r\n\r\n`));
+  const rs = parseResponses(await rawExchange(port, Buffer.concat(parts)));
+  const expected = API_IDS.length + 2;
+  if (rs.length !== expected) throw new Error(`API: got ${rs.length} responses to ${expected} pipelined requests`);
+  const jsonOf = (r, what) => {
+    if (r.status !== 200) throw new Error(`${what}: status ${r.status}, expected 200 (body ${JSON.stringify(r.body.slice(0, 100))})`);
+    if (!/^application\/json/.test(r.headers['content-type'] || '')) throw new Error(`${what}: content-type ${JSON.stringify(r.headers['content-type'])}`);
+    try {
+      return JSON.parse(r.body);
+    } catch {
+      throw new Error(`${what}: body is not JSON: ${JSON.stringify(r.body.slice(0, 100))}`);
+    }
+  };
+  API_IDS.forEach((id, i) => {
+    const what = `POST /api/items/${id}`;
+    const got = jsonOf(rs[i], what);
+    const want = { id, received, ok: true };
+    if (!isDeepStrictEqual(got, want)) throw new Error(`${what}: body ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+  });
+  const user = jsonOf(rs[API_IDS.length], 'GET /api/users/42');
+  if (user === null || typeof user !== 'object' || user.id !== 42) throw new Error(`GET /api/users/42: body ${JSON.stringify(user)}, expected id 42`);
+  const missing = rs[API_IDS.length + 1];
+  if (missing.status !== 404) throw new Error(`GET /api/nope: status ${missing.status}, expected 404`);
+}
+
 async function checkServer(scenario, port) {
   const host = `Host: ${HOST}:${port}\r\n`;
-  if (scenario.id === 'json') {
+  if (scenario.id === 'api') {
+    await checkApi(port);
+  } else if (scenario.id === 'json') {
     const body = readFileSync(JSON_BODY_FILE);
     const req = Buffer.concat([
       Buffer.from(
@@ -691,14 +771,66 @@ async function main() {
   return code;
 }
 
+// Whether the api scenario's Keel app (keel/router + keel/body) can start: it is imported and
+// started on a free port in a child process, then closed. null when usable, else the reason.
+function keelBatteriesProblem() {
+  const app = pathToFileURL(path.join(BENCH_DIR, 'apps', 'keel.js')).href;
+  const code =
+    `const { start } = await import(${JSON.stringify(app)});\n` +
+    `const server = await start(0, ${JSON.stringify(HOST)});\n` +
+    `server.close();\n` +
+    `process.exit(0);\n`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 30000 });
+  if (r.error) return r.error.message;
+  if (r.status === 0) return null;
+  const lines = (r.stderr || '').split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => /^\w*Error\b/.test(l)) ?? lines[0] ?? `exit status ${r.status ?? r.signal}`;
+}
+
+const rotate = (xs, n) => xs.map((_, i) => xs[(i + n) % xs.length]);
+
+function apiTable(r) {
+  const lines = ['| impl | req/s | Keel / impl | errors |', '|---|---:|---:|---|'];
+  for (const impl of r.impls) {
+    const s = r.results[impl];
+    const p = problems(s);
+    const isKeel = impl === r.keelImpl;
+    const label = isKeel && p.length ? `⚠️ ${r.labels[impl]}` : r.labels[impl];
+    const ratio = r.ratios[impl];
+    const errs = p.length ? (isKeel ? `**KEEL: ${p.join('; ')}**` : p.join('; ')) : '—';
+    lines.push(`| ${label} | ${fmtRps(s.medianRps)} | ${ratio == null ? 'n/a' : ratio.toFixed(2)} | ${errs} |`);
+  }
+  return lines.join('\n');
+}
+
 async function serverSection(opts, wrkVersion) {
   const scenarios = opts.scenario ? SCENARIOS.filter((s) => s.id === opts.scenario) : SCENARIOS;
   const connFor = (s) => opts.connections ?? s.connections ?? 50;
 
+  // The api scenario's implementations; Keel falls back to keel-bare when its batteries fail.
+  let apiImpls = opts.impls ?? API_IMPLS;
+  let keelFallback = null;
+  if (scenarios.some((s) => s.frameworks) && apiImpls.includes('keel')) {
+    keelFallback = keelBatteriesProblem();
+    if (keelFallback !== null) {
+      apiImpls = [...new Set(apiImpls.map((impl) => (impl === 'keel' ? 'keel-bare' : impl)))];
+      const bar = '!'.repeat(78);
+      process.stderr.write(
+        `${bar}\n!!! keel/router or keel/body is not usable (${keelFallback}):\n` +
+          `!!! the api scenario's Keel row runs bench/apps/keel-bare.js, labelled "keel (no batteries)"\n${bar}\n`,
+      );
+    }
+  }
+  const implsFor = (s) => (s.frameworks ? apiImpls : IMPLS);
+
   const perRun = opts.duration + WARMUP_SECONDS + 1;
-  const estimate = scenarios.length * opts.rounds * IMPLS.length * perRun;
+  const estimate = scenarios.reduce((sum, s) => sum + opts.rounds * implsFor(s).length * perRun, 0);
+  const classicCount = scenarios.some((s) => !s.frameworks) ? IMPLS.length : null;
+  const implNote = classicCount === null
+    ? `${apiImpls.length} impls`
+    : `${IMPLS.length} impls` + (scenarios.some((s) => s.frameworks) ? ` (api: ${apiImpls.length})` : '');
   process.stderr.write(
-    `keel bench: ${scenarios.length} scenario(s) x ${opts.rounds} round(s) x ${IMPLS.length} impls, ` +
+    `keel bench: ${scenarios.length} scenario(s) x ${opts.rounds} round(s) x ${implNote}, ` +
       `${opts.duration} s each (+${WARMUP_SECONDS} s warm-up); ~${Math.ceil(estimate / 60)} min\n` +
       `server: taskset -c ${SERVER_CPU} node ${path.relative(ROOT, SERVER)}; load: taskset -c ${WRK_CPU} wrk -t1 (${wrkVersion})\n`,
   );
@@ -706,9 +838,13 @@ async function serverSection(opts, wrkVersion) {
   const results = [];
   for (const scenario of scenarios) {
     const connections = connFor(scenario);
-    const rounds = { keel: [], node: [] };
+    const impls = implsFor(scenario);
+    const labelWidth = Math.max(9, ...impls.map((impl) => IMPL_LABEL[impl].length));
+    const rounds = Object.fromEntries(impls.map((impl) => [impl, []]));
     for (let i = 1; i <= opts.rounds; i++) {
-      for (const impl of IMPLS) {
+      // keel, node every round for the classic scenarios; the frameworks' order rotates
+      const order = scenario.frameworks ? rotate(impls, i - 1) : impls;
+      for (const impl of order) {
         const r = await runRound(scenario, impl, opts, connections);
         rounds[impl].push(r);
         const status = r.ok
@@ -718,14 +854,38 @@ async function serverSection(opts, wrkVersion) {
             (socketErrorTotal(r.socketErrors) ? `, socket errors ${JSON.stringify(r.socketErrors)}` : '')
           : `FAILED: ${r.error}`;
         const check = r.check && r.check !== 'ok' ? `  [check ${r.check}]` : '';
-        process.stderr.write(`  ${scenario.name} (c=${connections}) round ${i}/${opts.rounds} ${IMPL_LABEL[impl].padEnd(9)} ${status}${check}\n`);
+        process.stderr.write(`  ${scenario.name} (c=${connections}) round ${i}/${opts.rounds} ${IMPL_LABEL[impl].padEnd(labelWidth)} ${status}${check}\n`);
         if (!r.ok && r.serverStderr) process.stderr.write(`    server stderr: ${r.serverStderr.split('\n').join('\n    ')}\n`);
       }
     }
-    const keel = summarize(rounds.keel);
-    const node = summarize(rounds.node);
-    const ratio = keel.medianRps != null && node.medianRps ? keel.medianRps / node.medianRps : null;
-    results.push({ id: scenario.id, name: scenario.name, connections, keel, node, ratio: ratio == null ? null : Number(ratio.toFixed(4)) });
+    if (scenario.frameworks) {
+      const summaries = Object.fromEntries(impls.map((impl) => [impl, summarize(rounds[impl])]));
+      const keelImpl = impls.includes('keel') ? 'keel' : impls.includes('keel-bare') ? 'keel-bare' : null;
+      const keelRps = keelImpl === null ? null : summaries[keelImpl].medianRps;
+      const ratios = Object.fromEntries(
+        impls.map((impl) => {
+          const rps = summaries[impl].medianRps;
+          return [impl, keelRps != null && rps ? Number((keelRps / rps).toFixed(4)) : null];
+        }),
+      );
+      results.push({
+        id: scenario.id,
+        name: scenario.name,
+        connections,
+        request: `POST /api/items/<id> (ids ${API_IDS.join(', ')}), 1 KiB JSON body`,
+        impls,
+        labels: Object.fromEntries(impls.map((impl) => [impl, IMPL_LABEL[impl]])),
+        keelImpl,
+        ...(keelFallback !== null ? { keelFallback } : {}),
+        results: summaries,
+        ratios, // Keel's median req/s / the impl's (> 1: Keel is faster)
+      });
+    } else {
+      const keel = summarize(rounds.keel);
+      const node = summarize(rounds.node);
+      const ratio = keel.medianRps != null && node.medianRps ? keel.medianRps / node.medianRps : null;
+      results.push({ id: scenario.id, name: scenario.name, connections, keel, node, ratio: ratio == null ? null : Number(ratio.toFixed(4)) });
+    }
   }
 
   const cpus = os.cpus();
@@ -741,38 +901,76 @@ async function serverSection(opts, wrkVersion) {
       pinning: { server: `cpu ${SERVER_CPU}`, wrk: `cpu ${WRK_CPU}` },
     },
     options: { duration: opts.duration, rounds: opts.rounds, warmup: WARMUP_SECONDS, wrkThreads: 1 },
+    ...(results.some((r) => r.impls) ? { versions: frameworkVersions() } : {}),
     scenarios: results,
   };
   writeFileSync(RESULTS, JSON.stringify(report, null, 2) + '\n');
 
-  const connNote = [...new Set(results.map((r) => r.connections))].length === 1
-    ? `c=${results[0].connections}`
-    : results.map((r) => `${r.id} c=${r.connections}`).join(', ');
-  process.stdout.write(
-    `\n${table(results)}\n\n` +
+  const classic = results.filter((r) => !r.impls);
+  const api = results.filter((r) => r.impls);
+  const commitNote = report.git ? `, commit ${report.git.commit}${report.git.srcDirty ? ' (src/ dirty)' : ''}` : '';
+  let out = '';
+  if (classic.length) {
+    const connNote = [...new Set(classic.map((r) => r.connections))].length === 1
+      ? `c=${classic[0].connections}`
+      : classic.map((r) => `${r.id} c=${r.connections}`).join(', ');
+    out +=
+      `\n${table(classic)}\n\n` +
       `Median of ${opts.rounds} round(s), ${opts.duration} s each, wrk -t1 ${connNote}; server on CPU ${SERVER_CPU}, wrk on CPU ${WRK_CPU}; ` +
-      `node ${process.version}` +
-      (report.git ? `, commit ${report.git.commit}${report.git.srcDirty ? ' (src/ dirty)' : ''}` : '') +
-      `.\nFull results: ${path.relative(process.cwd(), RESULTS) || RESULTS}\n`,
-  );
+      `node ${process.version}${commitNote}.\n`;
+  }
+  for (const r of api) {
+    const v = report.versions;
+    out +=
+      `\n${r.name}: POST /api/items/<id> with a 1 KiB JSON body, parsed by each framework's own body parsing\n\n` +
+      `${apiTable(r)}\n\n` +
+      `Median of ${opts.rounds} round(s), ${opts.duration} s each, wrk -t1 c=${r.connections}, order rotated every round; ` +
+      `server on CPU ${SERVER_CPU}, wrk on CPU ${WRK_CPU}; node ${process.version}${commitNote}; ` +
+      `fastify ${v.fastify}, hono ${v.hono} + @hono/node-server ${v['@hono/node-server']}, express ${v.express}. ` +
+      `Keel / impl > 1 means Keel is faster.\n` +
+      (r.keelFallback ? `⚠️ keel/router or keel/body was not usable (${r.keelFallback}): the Keel row is "keel (no batteries)".\n` : '');
+  }
+  out += `Full results: ${path.relative(process.cwd(), RESULTS) || RESULTS}\n`;
+  process.stdout.write(out);
 
-  const keelBad = results.filter((r) => problems(r.keel).length);
+  const keelOf = (r) => (r.impls ? (r.keelImpl ? r.results[r.keelImpl] : null) : r.keel);
+  const keelBad = results.filter((r) => keelOf(r) && problems(keelOf(r)).length);
   if (keelBad.length) {
     const bar = '!'.repeat(78);
     process.stderr.write(
       `\n${bar}\n!!! KEEL HAD ERRORS - its numbers for these scenarios are NOT trustworthy:\n` +
-        keelBad.map((r) => `!!!   ${r.name}: ${problems(r.keel).join('; ')}`).join('\n') +
+        keelBad.map((r) => `!!!   ${r.name}: ${problems(keelOf(r)).join('; ')}`).join('\n') +
         `\n${bar}\n`,
     );
     return 2;
   }
-  const nodeBad = results.filter((r) => problems(r.node).length);
+  const nodeBad = classic.filter((r) => problems(r.node).length);
   if (nodeBad.length) {
     process.stderr.write(
       `\nnote: node:http had errors in: ${nodeBad.map((r) => `${r.name} (${problems(r.node).join('; ')})`).join(', ')}\n`,
     );
   }
+  for (const r of api) {
+    const bad = r.impls.filter((impl) => impl !== r.keelImpl && problems(r.results[impl]).length);
+    if (bad.length) {
+      process.stderr.write(
+        `\nnote: in ${r.name}: ${bad.map((impl) => `${r.labels[impl]} had errors (${problems(r.results[impl]).join('; ')})`).join(', ')}\n`,
+      );
+    }
+  }
   return 0;
+}
+
+function frameworkVersions() {
+  const versions = {};
+  for (const name of ['fastify', 'hono', '@hono/node-server', 'express']) {
+    try {
+      versions[name] = JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+    } catch {
+      versions[name] = 'unknown';
+    }
+  }
+  return versions;
 }
 
 main().then(
