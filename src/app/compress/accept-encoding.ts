@@ -1,8 +1,9 @@
 // Accept-Encoding negotiation (RFC 9110 §12.5.3): which of the server's content codings a request
-// accepts, best first. Shared by keel/compress (codings made on the fly) and keel/static
-// (precompressed siblings). Parsed by hand, no regex; results are cached per field value.
+// accepts, best first, and the `Vary: Accept-Encoding` that goes with it (§12.5.5). Shared by
+// keel/compress (codings made on the fly) and keel/static (precompressed siblings). Parsed by hand,
+// no regex; results are cached per field value.
 
-import { keelError } from '../../keel.js';
+import { keelError, type ServerResponse } from '../../keel.js';
 
 /** A content coding Keel's batteries produce (RFC 9110 §8.4.1: gzip; RFC 7932: br). */
 export type ContentCoding = 'br' | 'gzip';
@@ -146,3 +147,27 @@ export function checkCodings(name: string, value: unknown, fallback: readonly Co
   }
   return value as ContentCoding[];
 }
+
+/** True when the comma-separated list `value` has the member `token` (case-insensitive). */
+export function hasListMember(value: string, token: string): boolean {
+  let start = 0;
+  while (start <= value.length) {
+    let end = value.indexOf(',', start);
+    if (end === -1) end = value.length;
+    let member = value.slice(start, end).trim();
+    const equals = member.indexOf('=');
+    if (equals !== -1) member = member.slice(0, equals).trimEnd();
+    if (member.length === token.length && member.toLowerCase() === token) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+/** Add Accept-Encoding to Vary unless it (or "*") is already there (RFC 9110 §12.5.5). */
+export function varyOnAcceptEncoding(res: ServerResponse): void {
+  const header = res.getHeader('vary');
+  const vary = header === undefined ? undefined : typeof header === 'object' ? header.join(', ') : String(header);
+  if (vary === undefined || vary.trim() === '') res.setHeader('Vary', 'Accept-Encoding');
+  else if (!hasListMember(vary, 'accept-encoding') && !hasListMember(vary, '*')) res.setHeader('Vary', `${vary}, Accept-Encoding`);
+}
+

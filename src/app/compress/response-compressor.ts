@@ -5,7 +5,7 @@
 
 import type { BrotliOptions, ZlibOptions } from 'node:zlib';
 import { keelError, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, type ServerResponse } from '../../keel.js';
-import type { EncodingNegotiator } from './accept-encoding.js';
+import { hasListMember, varyOnAcceptEncoding, type EncodingNegotiator } from './accept-encoding.js';
 import { CompressionPump, type RawEnd, type RawWrite } from './compression-pump.js';
 import { mediaTypeOf } from './compressible.js';
 
@@ -40,31 +40,9 @@ function byteLengthOf(chunk: unknown, encoding: BufferEncoding | undefined): num
   return -1;
 }
 
-function firstValue(value: OutgoingHttpHeader | undefined): string | undefined {
+function headerText(value: OutgoingHttpHeader | undefined): string | undefined {
   if (value === undefined) return undefined;
   return typeof value === 'object' ? value.join(', ') : String(value);
-}
-
-/** True when the comma-separated list `value` has the member `token` (case-insensitive). */
-function hasListMember(value: string, token: string): boolean {
-  let start = 0;
-  while (start <= value.length) {
-    let end = value.indexOf(',', start);
-    if (end === -1) end = value.length;
-    let member = value.slice(start, end).trim();
-    const equals = member.indexOf('=');
-    if (equals !== -1) member = member.slice(0, equals).trimEnd();
-    if (member.length === token.length && member.toLowerCase() === token) return true;
-    start = end + 1;
-  }
-  return false;
-}
-
-/** Add Accept-Encoding to Vary unless it (or "*") is already there (RFC 9110 §12.5.5). */
-export function varyOnAcceptEncoding(res: ServerResponse): void {
-  const vary = firstValue(res.getHeader('vary'));
-  if (vary === undefined || vary.trim() === '') res.setHeader('Vary', 'Accept-Encoding');
-  else if (!hasListMember(vary, 'accept-encoding') && !hasListMember(vary, '*')) res.setHeader('Vary', `${vary}, Accept-Encoding`);
 }
 
 /** Store writeHead()'s headers the way writeHead does: an object replaces, an array appends. */
@@ -207,20 +185,20 @@ export class ResponseCompressor {
     const status = res.statusCode;
     if (status < 200 || status === 204 || status === 206 || status === 304) return null;
     if (res.hasHeader('content-range')) return null;
-    const contentEncoding = firstValue(res.getHeader('content-encoding'));
+    const contentEncoding = headerText(res.getHeader('content-encoding'));
     if (contentEncoding !== undefined && contentEncoding.trim().toLowerCase() !== 'identity') return null;
-    const contentType = firstValue(res.getHeader('content-type'));
+    const contentType = headerText(res.getHeader('content-type'));
     if (contentType === undefined) return null;
     const mediaType = mediaTypeOf(contentType);
     if (mediaType === 'text/event-stream' || !this.#settings.isCompressible(mediaType)) return null;
     // From here the response depends on Accept-Encoding, whatever this request gets.
     varyOnAcceptEncoding(res);
-    const cacheControl = firstValue(res.getHeader('cache-control'));
+    const cacheControl = headerText(res.getHeader('cache-control'));
     if (cacheControl !== undefined && hasListMember(cacheControl, 'no-transform')) return null;
     if (this.#req.method === 'HEAD') return null;
-    const declared = firstValue(res.getHeader('content-length'));
+    const declared = headerText(res.getHeader('content-length'));
     const length = declared !== undefined ? Number(declared) : knownLength;
-    if (length >= 0 && length < this.#settings.threshold) return null;
+    if (length === 0 || (length > 0 && length < this.#settings.threshold)) return null; // an empty body stays empty
     const coding = this.#settings.negotiator.rank(this.#req.headers['accept-encoding'])[0];
     if (coding === undefined) return null;
     res.removeHeader('content-length');

@@ -1,0 +1,87 @@
+// Sending an open file as a response body: whole, one byte range, or several as
+// multipart/byteranges (RFC 9110 §14.6). Bytes are streamed from the FileHandle with pipeline(), so
+// backpressure holds and, if the client goes away, the file stream is destroyed and the handle
+// closed. The length sent is always the length announced: reads are bounded by the stat'ed size.
+
+import { randomBytes } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { pipeline } from 'node:stream';
+import type { ServerResponse } from '../../keel.js';
+import type { ByteRange } from './byte-ranges.js';
+
+/** Read size for file streams, bytes (fs streams' default). */
+const READ_CHUNK_BYTES = 64 * 1024;
+
+function closeQuietly(handle: FileHandle): void {
+  handle.close().catch(noop);
+}
+
+function noop(): void {}
+
+/** pipeline()'s callback: an error (client gone, read failure) has already destroyed both ends. */
+function onPipelineDone(): void {}
+
+/**
+ * Send `length` bytes of `handle` from `start` as the body (head fields already set). The handle
+ * is closed when the stream ends or is destroyed. A zero length ends the response at once.
+ */
+export function sendFileRange(res: ServerResponse, handle: FileHandle, start: number, length: number): void {
+  if (length <= 0 || res.req.method === 'HEAD') {
+    closeQuietly(handle);
+    res.end();
+    return;
+  }
+  const stream = handle.createReadStream({ start, end: start + length - 1, highWaterMark: READ_CHUNK_BYTES });
+  pipeline(stream, res, onPipelineDone);
+}
+
+/** A multipart/byteranges body: its Content-Type value, exact length, and part heads. */
+export interface MultipartPlan {
+  readonly contentType: string;
+  readonly length: number;
+  readonly heads: readonly string[];
+  readonly closing: string;
+}
+
+/**
+ * Lay out a multipart/byteranges body for `ranges` of a `size`-byte representation of `type`:
+ * each part is "--boundary", Content-Type and Content-Range fields, a blank line and the bytes;
+ * parts are separated by CRLF and the body closes with "--boundary--" (RFC 9110 §14.6, RFC 2046).
+ */
+export function planMultipart(ranges: readonly ByteRange[], size: number, type: string): MultipartPlan {
+  const boundary = randomBytes(12).toString('hex');
+  const heads: string[] = [];
+  let length = 0;
+  for (let i = 0; i < ranges.length; i++) {
+    const { start, end } = ranges[i];
+    const head = `${i === 0 ? '' : '\r\n'}--${boundary}\r\nContent-Type: ${type}\r\nContent-Range: bytes ${start}-${end}/${size}\r\n\r\n`;
+    heads.push(head);
+    length += Buffer.byteLength(head) + (end - start + 1);
+  }
+  const closing = `\r\n--${boundary}--\r\n`;
+  length += closing.length;
+  return { contentType: `multipart/byteranges; boundary=${boundary}`, length, heads, closing };
+}
+
+async function* multipartParts(handle: FileHandle, ranges: readonly ByteRange[], plan: MultipartPlan): AsyncGenerator<Buffer> {
+  try {
+    for (let i = 0; i < ranges.length; i++) {
+      yield Buffer.from(plan.heads[i], 'latin1');
+      const part = handle.createReadStream({ start: ranges[i].start, end: ranges[i].end, autoClose: false, highWaterMark: READ_CHUNK_BYTES });
+      for await (const chunk of part) yield chunk as Buffer;
+    }
+    yield Buffer.from(plan.closing, 'latin1');
+  } finally {
+    closeQuietly(handle);
+  }
+}
+
+/** Send the parts of `plan` (head fields, Content-Length included, already set); closes the handle. */
+export function sendMultipart(res: ServerResponse, handle: FileHandle, ranges: readonly ByteRange[], plan: MultipartPlan): void {
+  if (res.req.method === 'HEAD') {
+    closeQuietly(handle);
+    res.end();
+    return;
+  }
+  pipeline(multipartParts(handle, ranges, plan), res, onPipelineDone);
+}
