@@ -144,7 +144,27 @@ export class UpstreamExchange {
 
     if (plan.kind === 'buffer') creq.end(plan.body);
     else if (plan.kind === 'none') creq.end();
-    else req.pipe(creq);
+    else this.#pipeBody(creq);
+  }
+
+  /** Pipe the request body (backpressure by pipe), then its trailer section, if any. */
+  #pipeBody(creq: ClientRequest): void {
+    const req = this.#req;
+    req.pipe(creq, { end: false });
+    req.once('end', () => {
+      if (this.#creq !== creq || this.#isDone) return;
+      const raw = req.rawTrailers;
+      if (raw.length > 0) {
+        const trailers: [string, string][] = [];
+        for (let i = 0; i < raw.length; i += 2) trailers.push([raw[i], raw[i + 1]]);
+        try {
+          creq.addTrailers(trailers);
+        } catch {
+          // a trailer the client refuses is dropped; the body is complete
+        }
+      }
+      creq.end();
+    });
   }
 
   /** (Re)start the response-head timeout of `creq`. */

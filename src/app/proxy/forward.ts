@@ -44,8 +44,12 @@ function relay(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, ure
     ures.destroy();
     return;
   }
+  const fields = responseFields(ctx, ures.rawHeaders, ures.httpVersion, false);
+  // An answer before the whole request body arrived (e.g. 413): the rest of the body will never
+  // be read, so the connection cannot carry another request.
+  if (!req.complete) fields.push('Connection', 'close');
   try {
-    res.writeHead(ures.statusCode!, ures.statusMessage, responseFields(ctx, ures.rawHeaders, ures.httpVersion, false));
+    res.writeHead(ures.statusCode!, ures.statusMessage, fields);
   } catch (err) {
     ures.destroy();
     reply(ctx, req, res, new ProxyError('ERR_PROXY_UPSTREAM', `Cannot relay the upstream response head: ${(err as Error).message}`, undefined, err));

@@ -312,3 +312,27 @@ test('`timeout` does not cut a slow upload short: it runs from the end of the re
     await upstream.close();
   }
 });
+
+test('an upstream that answers before reading the whole upload (413): relayed with Connection: close', T, async () => {
+  const upstream = await startUpstream((req, res) => {
+    res.writeHead(413, { 'Content-Type': 'text/plain', Connection: 'close' });
+    res.end('too big');
+  });
+  const front = await startProxy({ target: upstream.url });
+  try {
+    const r = await new Promise((resolve, reject) => {
+      const req = nodeHttp.request({ port: front.port, host: '127.0.0.1', method: 'POST', agent: false, headers: { 'Content-Length': 50_000_000 } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode, connection: res.headers.connection, body }));
+      });
+      req.on('error', () => {}); // the rest of the upload may be cut off
+      req.write(Buffer.alloc(256 * 1024));
+    });
+    assert.deepEqual(r, { status: 413, connection: 'close', body: 'too big' });
+  } finally {
+    await front.close();
+    await upstream.close();
+  }
+});

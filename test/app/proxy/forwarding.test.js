@@ -103,6 +103,25 @@ test('Forwarded quotes an IPv6 client address (RFC 7239 §6), X-Forwarded-For ha
   }
 });
 
+test('an IPv6 upstream URL ([::1]) works, and changeOrigin sends its bracketed host', T, async (t) => {
+  let upstream;
+  try {
+    upstream = await startUpstream((req, res) => res.end(JSON.stringify({ host: req.headers.host, address: req.socket.remoteAddress })), { host: '::1' });
+  } catch {
+    t.skip('no IPv6 loopback');
+    return;
+  }
+  const front = await startProxy({ target: upstream.url, changeOrigin: true });
+  try {
+    const r = await send(front.port, { path: '/' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(JSON.parse(r.body), { host: `[::1]:${upstream.port}`, address: '::1' });
+  } finally {
+    await front.close();
+    await upstream.close();
+  }
+});
+
 test('xForwarded: false, forwarded: false, via: false add nothing and pass incoming fields as they are', T, async () => {
   await withEcho({ xForwarded: false, forwarded: false, via: false }, async (front) => {
     const r = await send(front.port, { path: '/', headers: { 'X-Forwarded-Proto': 'https', Forwarded: 'for=1.2.3.4', Via: '1.0 fred' } });

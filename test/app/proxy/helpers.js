@@ -61,12 +61,12 @@ async function listen(server, host = '127.0.0.1') {
   return server.address().port;
 }
 
-/** An upstream HTTP server: `kind` 'keel' (default) or 'node'. */
-export async function startUpstream(handler, { kind = 'keel' } = {}) {
+/** An upstream HTTP server: `kind` 'keel' (default) or 'node', on `host` (default 127.0.0.1). */
+export async function startUpstream(handler, { kind = 'keel', host = '127.0.0.1' } = {}) {
   const server = kind === 'node' ? nodeHttp.createServer(handler) : http.createServer(handler);
   const close = track(server);
-  const port = await listen(server);
-  return { server, port, url: `http://127.0.0.1:${port}`, close };
+  const port = await listen(server, host);
+  return { server, port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, close };
 }
 
 /** An upstream that writes whatever it likes: onConnection(socket). */

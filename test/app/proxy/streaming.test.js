@@ -212,3 +212,34 @@ test('an 8 MiB upload to an upstream that stops reading: the proxy buffers littl
     agent.destroy();
   }
 });
+
+test('trailer fields are relayed both ways with chunked bodies', T, async () => {
+  let upstreamTrailers = null;
+  const upstream = await startUpstream(async (req, res) => {
+    req.resume();
+    await new Promise((resolve) => req.once('end', resolve));
+    upstreamTrailers = req.trailers;
+    res.writeHead(200, { Trailer: 'X-Digest' });
+    res.write('body');
+    res.addTrailers({ 'X-Digest': 'sha-256=xyz' });
+    res.end();
+  });
+  const front = await startProxy({ target: upstream.url });
+  try {
+    const res = await new Promise((resolve, reject) => {
+      const req = nodeHttp.request({ port: front.port, host: '127.0.0.1', method: 'POST', agent: false, headers: { Trailer: 'X-Checksum' } }, resolve);
+      req.on('error', reject);
+      req.write('chunk');
+      req.addTrailers({ 'X-Checksum': 'abc' });
+      req.end();
+    });
+    res.resume();
+    await new Promise((resolve) => res.once('end', resolve));
+    assert.equal(upstreamTrailers['x-checksum'], 'abc');
+    assert.equal(res.headers.trailer, 'X-Digest');
+    assert.equal(res.trailers['x-digest'], 'sha-256=xyz');
+  } finally {
+    await front.close();
+    await upstream.close();
+  }
+});
