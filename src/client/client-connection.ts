@@ -283,6 +283,8 @@ export class ClientConnection {
       this.#isClosed = true;
       this.#owner.connectionGone(this);
       this.socket.setTimeout(0);
+      // As Node: the new owner decides when reading starts (attaching 'data' resumes the socket).
+      (this.socket as unknown as { readableFlowing: boolean | null }).readableFlowing = null;
       exchange.onUpgrade(head, this.socket, rest);
       return false;
     }
