@@ -1,8 +1,10 @@
-// CPU work for the demo's /slow route, run on a worker thread so the event loop stays free.
-import { parentPort, workerData } from 'node:worker_threads';
+// CPU work for the demo's /slow route: the default export runs on a keel/workers (piscina) thread,
+// so the event loop stays free for everything else.
 
 function fibonacci(n) {
   return n < 2 ? n : fibonacci(n - 1) + fibonacci(n - 2);
 }
 
-parentPort.postMessage(fibonacci(workerData.n));
+export default function ({ n, started }) {
+  return { n, started, value: fibonacci(n) };
+}

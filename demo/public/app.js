@@ -48,7 +48,7 @@ form.addEventListener('submit', async (event) => {
     nameInput.value = '';
   } else {
     formStatus.className = 'status error';
-    formStatus.textContent = result.error;
+    formStatus.textContent = result.error?.message ?? String(result.error);
   }
 });
 

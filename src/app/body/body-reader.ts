@@ -170,8 +170,8 @@ export class BodyReader {
   #onData = (chunk: Buffer): void => {
     if (this.#isDraining) {
       this.#drainedBytes += chunk.length;
-      // A complete request's rest is already in memory: draining it costs no more reading.
-      if (this.#drainedBytes > this.#drainLimit && !this.#req.complete) this.#giveUp();
+      // Past drainLimit (a Content-Length that lied): stop reading; the connection cannot be reused.
+      if (this.#drainedBytes > this.#drainLimit && !this.#req.complete) this.#req.destroy();
       return;
     }
     if (this.#failure !== null) return;
@@ -236,10 +236,15 @@ export class BodyReader {
     const req = this.#req;
     if (this.#isReceived || req.readableEnded) return this.#settle(err);
     if (req.destroyed) return this.#settle(err);
+    // The answer never waits for the rest of the body. When that rest is known to fit in
+    // drainLimit it is discarded in the background (the connection stays usable); when it is
+    // larger, or of unknown length (chunked), reading stops and the answer closes the connection.
     const length = declaredLength(req);
-    if (!req.complete && length >= 0 && length - this.#receivedBytes > this.#drainLimit) return this.#giveUp();
+    const remaining = req.complete ? 0 : length >= 0 ? length - this.#receivedBytes : Infinity;
+    if (remaining > this.#drainLimit) return this.#giveUp();
     this.#isDraining = true;
     req.resume();
+    this.#settle(err);
   }
 
   /** The rest of the body is too long to drain: stop reading it; the answer must close the connection. */
