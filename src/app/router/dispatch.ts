@@ -126,6 +126,7 @@ export class Dispatch {
       this.#done();
       return;
     }
+    if (this.#res.headersSent) return; // answered already (a handler that still called next())
     const req = this.#req;
     const table = this.#config.table;
     let allowed: string[] = [];

@@ -68,6 +68,7 @@ export function parsePattern(pattern: string): Part[] {
     while (end < pattern.length && NAME_CHAR[pattern.charCodeAt(end)] === 1) end++;
     const name = pattern.slice(i + 1, end);
     if (name === '') throw routerError('ERR_ROUTE_INVALID_PATH', pattern, 'a ":" starts a parameter name (write "::" for a literal ":")');
+    if (name === '__proto__') throw routerError('ERR_ROUTE_INVALID_PATH', pattern, 'a parameter cannot be named "__proto__"');
     if (names.has(name)) throw routerError('ERR_ROUTE_INVALID_PATH', pattern, `parameter "${name}" appears twice`);
     names.add(name);
     let source = '';

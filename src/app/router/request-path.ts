@@ -7,8 +7,6 @@ import { routerError } from './errors.js';
 
 const PERCENT = 0x25;
 const SLASH = 0x2f;
-const QUESTION = 0x3f;
-const HASH = 0x23;
 
 /** Hex digit values by char code (-1: not a hex digit). */
 const HEX = new Int8Array(128).fill(-1);
@@ -21,6 +19,8 @@ export class RequestPath {
   path = '';
   /** The decoded path with the request's case: parameter values are sliced from it. */
   original = '';
+  /** `original` kept %2F / %25 escapes: parameter values need decodeParam(). */
+  encoded = false;
 }
 
 /**
@@ -37,22 +37,23 @@ export function parseRequestPath(url: string, caseSensitive: boolean, out: Reque
     start = url.indexOf('/', scheme + 3);
     if (start === -1) {
       out.path = out.original = '/';
+      out.encoded = false;
       return true;
     }
   }
+  // Native scans beat a char loop on the fresh strings a parser hands over.
   const length = url.length;
-  let end = length;
-  let encoded = false;
-  for (let i = start + 1; i < length; i++) {
-    const c = url.charCodeAt(i);
-    if (c === QUESTION || c === HASH) {
-      end = i;
-      break;
-    }
-    if (c === PERCENT) encoded = true;
-  }
+  let end = url.indexOf('?', start);
+  if (end === -1) end = length;
+  const hash = url.indexOf('#', start);
+  if (hash !== -1 && hash < end) end = hash;
+  const percent = url.indexOf('%', start);
   let path = start === 0 && end === length ? url : url.slice(start, end);
-  if (encoded) path = decodePath(path);
+  out.encoded = false;
+  if (percent !== -1 && percent < end) {
+    path = decodePath(path);
+    out.encoded = path.indexOf('%') !== -1;
+  }
   out.original = path;
   out.path = caseSensitive ? path : foldCase(path);
   return true;

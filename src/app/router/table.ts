@@ -8,12 +8,8 @@ import { decodeParam, foldCase, type RequestPath } from './request-path.js';
 import { Tree } from './tree.js';
 import type { Handler, Middleware, Params } from './types.js';
 
-/** Objects without a prototype chain to read "constructor" or "__proto__" from, in fast mode. */
-const ParamsObject = function ParamsObject() {} as unknown as new () => Params;
-ParamsObject.prototype = Object.create(null);
-
 /** The params of a route without parameters: one shared, frozen, empty object. */
-export const EMPTY_PARAMS: Params = Object.freeze(new ParamsObject());
+export const EMPTY_PARAMS: Params = Object.freeze({});
 
 /** The method of `all` routes in Route.method and routes(). */
 export const ANY_METHOD = '*';
@@ -28,12 +24,37 @@ export class Route {
   readonly names: readonly string[];
   /** Middleware then the handler (last). */
   readonly handlers: readonly (Middleware | Handler)[];
+  /** @internal The params object from the matched path and its [start, end) offsets. */
+  readonly makeParams: ParamsFactory;
 
   constructor(method: string, path: string, names: string[], handlers: (Middleware | Handler)[]) {
     this.method = method;
     this.path = path;
     this.names = names;
     this.handlers = handlers;
+    this.makeParams = paramsFactory(names);
+  }
+}
+
+type ParamsFactory = (path: string, spans: readonly number[]) => Params;
+
+/**
+ * The params builder of a route, compiled once at registration: an object literal with the route's
+ * names, so every params object of a route has one shape, built without keyed stores. The names
+ * are "*" or letters, digits and "_" (pattern.ts), quoted with JSON.stringify. Where code
+ * generation is disabled (--disallow-code-generation-from-strings), a loop builds the same object.
+ */
+function paramsFactory(names: readonly string[]): ParamsFactory {
+  if (names.length === 0) return () => EMPTY_PARAMS;
+  const fields = names.map((name, k) => `${JSON.stringify(name)}: path.slice(spans[${2 * k}], spans[${2 * k + 1}])`);
+  try {
+    return new Function('path', 'spans', `return { ${fields.join(', ')} };`) as ParamsFactory;
+  } catch {
+    return (path, spans) => {
+      const params: Params = {};
+      for (let k = 0; k < names.length; k++) params[names[k]] = path.slice(spans[2 * k], spans[2 * k + 1]);
+      return params;
+    };
   }
 }
 
@@ -53,14 +74,32 @@ export class RouteTable {
   }
 
   /**
-   * Register `handlers` for `method` (upper-case; ANY_METHOD for `all`) at `path`. Throws
-   * ERR_ROUTE_INVALID_PATH, or ERR_ROUTE_DUPLICATE when the method already has a route of the same
-   * shape (same static text, parameters at the same places with the same constraints, whatever
-   * their names), the trailing-slash policy applied.
+   * Register `handlers` at `path` for each of `methods` (upper-case; ANY_METHOD for `all`), all or
+   * none: throws ERR_ROUTE_INVALID_PATH, or ERR_ROUTE_DUPLICATE when a method already has a route
+   * of the same shape (same static text, parameters at the same places with the same constraints,
+   * whatever their names), the trailing-slash policy applied, or appears twice in `methods`.
    */
-  add(method: string, path: string, handlers: (Middleware | Handler)[]): Route {
+  add(methods: readonly string[], path: string, handlers: (Middleware | Handler)[]): void {
     const parts = parsePattern(path).map((part) => (part.kind === 'static' && !this.#caseSensitive ? { kind: 'static' as const, text: foldCase(part.text) } : part));
     const names = parts.flatMap((part) => (part.kind === 'param' ? [part.name] : part.kind === 'wildcard' ? ['*'] : []));
+    const variant = this.#ignoreTrailingSlash ? trailingSlashVariant(parts) : null;
+    const shapes = variant === null ? [parts] : [parts, variant];
+    methods.forEach((method, k) => {
+      const tree = method === ANY_METHOD ? this.#all : this.#trees.get(method);
+      if (methods.indexOf(method) !== k || (tree != null && shapes.some((shape) => tree.get(shape) !== null))) {
+        throw routerError('ERR_ROUTE_DUPLICATE', method === ANY_METHOD ? 'ALL' : method, path);
+      }
+    });
+    for (const method of methods) {
+      const route = new Route(method, path, names, handlers);
+      const tree = this.#tree(method);
+      for (const shape of shapes) tree.set(shape, route);
+      this.#routes.push(route);
+    }
+  }
+
+  /** The tree of `method`, created on first use. */
+  #tree(method: string): Tree<Route> {
     let tree = method === ANY_METHOD ? this.#all : this.#trees.get(method);
     if (tree == null) {
       tree = new Tree<Route>();
@@ -68,13 +107,7 @@ export class RouteTable {
       else this.#trees.set(method, tree);
       if (method === 'GET') this.#get = tree;
     }
-    const variant = this.#ignoreTrailingSlash ? trailingSlashVariant(parts) : null;
-    const slots = variant === null ? [tree.slot(parts)] : [tree.slot(parts), tree.slot(variant)];
-    if (slots.some((slot) => slot.get() !== null)) throw routerError('ERR_ROUTE_DUPLICATE', method === ANY_METHOD ? 'ALL' : method, path);
-    const route = new Route(method, path, names, handlers);
-    for (const slot of slots) slot.set(route);
-    this.#routes.push(route);
-    return route;
+    return tree;
   }
 
   /**
@@ -97,12 +130,10 @@ export class RouteTable {
 
   /** The params of `route` as find() just matched it at `target`, percent-decoded. */
   params(route: Route, target: RequestPath): Params {
-    const names = route.names;
-    if (names.length === 0) return EMPTY_PARAMS;
-    const params = new ParamsObject();
-    const spans = this.#spans;
-    const original = target.original;
-    for (let k = 0; k < names.length; k++) params[names[k]] = decodeParam(original.slice(spans[2 * k], spans[2 * k + 1]));
+    const params = route.makeParams(target.original, this.#spans);
+    if (target.encoded && params !== EMPTY_PARAMS) {
+      for (const name of route.names) params[name] = decodeParam(params[name]);
+    }
     return params;
   }
 
