@@ -6,7 +6,7 @@
 import type { ServerResponse } from '../../keel.js';
 import { ensureQuery } from './query.js';
 import { parseRequestPath, RequestPath } from './request-path.js';
-import { answerError, isThenable, sendOptions } from './respond.js';
+import { answerError, isThenable, sendOptions, sendStatus } from './respond.js';
 import { EMPTY_PARAMS, type Route, type RouteTable } from './table.js';
 import type { ErrorHandler, Handler, MethodNotAllowedHandler, Middleware, Next, NotFoundHandler, Params, RouterRequest } from './types.js';
 
@@ -33,8 +33,9 @@ const scratch = new RequestPath();
 
 const MIDDLEWARE = 0; // running the `use` layers
 const ROUTE = 1; // running the matched route's functions
-const FINISHED = 2; // handed to an answer (404/405/OPTIONS) or to the outer next: next() is ignored
-const FAILED = 3; // on the error path: next() is ignored
+const NOT_FOUND = 2; // running the notFound option: next() gives the default 404
+const FINISHED = 3; // answered (405/OPTIONS/404) or handed to the outer next: next() is ignored
+const FAILED = 4; // on the error path: next() is ignored
 
 export class Dispatch {
   readonly #config: DispatchConfig;
@@ -91,6 +92,9 @@ export class Dispatch {
       if (step < handlers.length - 1) this.#call(handlers[step] as Middleware);
       else if (step === handlers.length - 1) this.#callHandler(handlers[step] as Handler);
       else this.#unrouted(null, false); // the handler called next(): nothing else routes this request
+    } else if (this.#phase === NOT_FOUND) {
+      this.#phase = FINISHED;
+      if (!this.#res.headersSent) sendStatus(this.#res, 404);
     }
   }
 
@@ -138,12 +142,13 @@ export class Dispatch {
       }
     }
     if (allowed.length === 0) {
-      this.#callAnswer(this.#config.notFound, allowed);
+      this.#phase = NOT_FOUND;
+      this.#call(this.#config.notFound);
     } else if (req.method === 'OPTIONS') {
       sendOptions(this.#res, allowed.join(', '));
     } else {
       this.#res.setHeader('Allow', allowed.join(', '));
-      this.#callAnswer(this.#config.methodNotAllowed, allowed);
+      this.#callMethodNotAllowed(allowed);
     }
   }
 
@@ -175,9 +180,9 @@ export class Dispatch {
     }
   }
 
-  #callAnswer(fn: NotFoundHandler | MethodNotAllowedHandler, allowed: readonly string[]): void {
+  #callMethodNotAllowed(allowed: readonly string[]): void {
     try {
-      const result = fn(this.#req, this.#res, allowed);
+      const result = this.#config.methodNotAllowed(this.#req, this.#res, allowed);
       if (isThenable(result)) this.#watch(result);
     } catch (err) {
       this.#fail(err);

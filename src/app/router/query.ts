@@ -1,29 +1,34 @@
-// req.query: the request's query string as URLSearchParams, parsed on first read. The getter is
-// defined once on the prototype of each request class the router meets (Keel's IncomingMessage or
-// a subclass, node:http's), never per request; a request with its own `query` keeps it.
+// req.query: the request's query string as URLSearchParams. On Keel's IncomingMessage (and its
+// subclasses) it is a getter defined once on the prototype, parsing on first read; a request from
+// another server (node:http's) gets an own property, parsed when the router first sees it — the
+// router never changes a prototype it does not own.
 
-/** The query getter: parse url's query (up to a "#"), then keep the result as an own property. */
-function getQuery(this: { url?: string }): URLSearchParams {
-  const url = this.url ?? '';
-  const start = url.indexOf('?');
-  let query = new URLSearchParams();
-  if (start !== -1) {
-    const end = url.indexOf('#', start);
-    query = new URLSearchParams(end === -1 ? url.slice(start + 1) : url.slice(start + 1, end));
-  }
-  setQuery.call(this, query);
-  return query;
+import { IncomingMessage } from '../../keel.js';
+
+/** The query of `url` (after "?", up to a "#"). */
+function parseQuery(url: string | undefined): URLSearchParams {
+  const start = url === undefined ? -1 : url.indexOf('?');
+  if (start === -1) return new URLSearchParams();
+  const end = (url as string).indexOf('#', start);
+  return new URLSearchParams(end === -1 ? (url as string).slice(start + 1) : (url as string).slice(start + 1, end));
 }
 
+/** Replace the getter by an own, writable property holding `value`. */
 function setQuery(this: object, value: unknown): void {
   Object.defineProperty(this, 'query', { value, writable: true, enumerable: true, configurable: true });
 }
 
-/** Make `req.query` readable on `req` (a no-op when it already is, the usual case). */
+function getQuery(this: { url?: string }): URLSearchParams {
+  const query = parseQuery(this.url);
+  setQuery.call(this, query);
+  return query;
+}
+
+if (!('query' in IncomingMessage.prototype)) {
+  Object.defineProperty(IncomingMessage.prototype, 'query', { get: getQuery, set: setQuery, enumerable: false, configurable: true });
+}
+
+/** Make `req.query` readable on `req`: a no-op for Keel's requests and requests that have one. */
 export function ensureQuery(req: object): void {
-  if ('query' in req) return;
-  // A plain object's prototype is Object.prototype: the getter goes on the object itself then.
-  const proto: object | null = Object.getPrototypeOf(req);
-  const owner = proto === null || proto === Object.prototype ? req : proto;
-  Object.defineProperty(owner, 'query', { get: getQuery, set: setQuery, enumerable: false, configurable: true });
+  if (!('query' in req)) setQuery.call(req, parseQuery((req as { url?: string }).url));
 }

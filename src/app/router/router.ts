@@ -70,11 +70,12 @@ export class Router extends Callable {
   }
 
   /**
-   * Route one request. With `next` (mounted as middleware), a request no route takes goes to
-   * next() and an error to next(err); without it the router answers 404 / 405 / 204 / the error.
+   * Route one request. With a `next` function (mounted as middleware), a request no route takes
+   * goes to next() and an error to next(err); without it the router answers 404 / 405 / 204 / the
+   * error itself.
    */
   handle(req: IncomingMessage, res: ServerResponse, next?: Next): void {
-    new Dispatch(this.#config, req as RouterRequest, res, next).start();
+    new Dispatch(this.#config, req as RouterRequest, res, typeof next === 'function' ? next : undefined).start();
   }
 
   /**

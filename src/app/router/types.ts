@@ -24,8 +24,12 @@ export type Middleware = (req: RouterRequest, res: ServerResponse, next: Next) =
 /** A route's handler (its last function): gets the typed params third. May be async. */
 export type Handler<P extends Params = Params> = (req: RouterRequest<P>, res: ServerResponse, params: P, next: Next) => unknown;
 
-/** The answer when no route matches the path (default: 404 text/plain "Not Found"). */
-export type NotFoundHandler = (req: RouterRequest, res: ServerResponse) => unknown;
+/**
+ * The answer when no route matches the path (default: 404 text/plain "Not Found"). Middleware-
+ * shaped: its next() gives the default 404, next(err) the error path (a static-file handler that
+ * falls through fits).
+ */
+export type NotFoundHandler = (req: RouterRequest, res: ServerResponse, next: Next) => unknown;
 
 /**
  * The answer when routes match the path but not the method (default: 405 text/plain). The `Allow`

@@ -159,3 +159,25 @@ test('a malformed percent-encoding in the path is a 400; the connection stays us
     assert.match(text, /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*\r\n\r\nBad RequestHTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nok$/);
   });
 });
+
+test('notFound is middleware-shaped: next() gives the default 404, next(err) the error path', async () => {
+  const errors = [];
+  const r = createRouter({
+    onError: (err) => errors.push(err.message),
+    notFound: (req, res, next) => {
+      if (req.url === '/file.txt') res.end('from disk');
+      else if (req.url === '/broken') next(new Error('disk on fire'));
+      else next();
+    },
+  });
+  r.get('/api', reply('api'));
+  await serve(r, async ({ port }) => {
+    assert.equal((await request(port, { path: '/file.txt' })).body, 'from disk');
+    const missing = await request(port, { path: '/missing' });
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body, 'Not Found');
+    assert.equal((await request(port, { path: '/broken' })).status, 500);
+    assert.equal((await request(port, { method: 'POST', path: '/api' })).status, 405, 'a 405 is not a notFound');
+  });
+  assert.deepEqual(errors, ['disk on fire']);
+});

@@ -4,6 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createRouter, Router } from 'keel/router';
 import { request, serve } from './helpers.js';
 
@@ -208,6 +209,21 @@ test('params objects are fresh, plain and own; parameterless routes share a froz
   const empty = r.find('GET', '/b').params;
   assert.ok(Object.isFrozen(empty));
   assert.deepEqual(empty, {});
+});
+
+test('params are built the same where code generation from strings is disallowed', { timeout: 15_000 }, async () => {
+  const script = `
+    import { createRouter } from 'keel/router';
+    let blocked = false;
+    try { new Function('return 1'); } catch { blocked = true; }
+    const r = createRouter();
+    r.get('/a/:x/:y/*', () => {});
+    r.get('/b', () => {});
+    console.log(JSON.stringify({ blocked, a: r.find('GET', '/a/1/%2F/z').params, b: r.find('GET', '/b').params }));`;
+  const output = await new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--disallow-code-generation-from-strings', '--input-type=module', '-e', script], { timeout: 10_000 }, (error, stdout, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve(stdout)));
+  });
+  assert.deepEqual(JSON.parse(output), { blocked: true, a: { x: '1', y: '/', '*': 'z' }, b: {} });
 });
 
 /** 100 routes of an API: every route must be found by a path built for it, with its params. */

@@ -324,8 +324,20 @@ test('handle() and node:http: the router is a plain (req, res) listener', async 
     assert.equal((await request(port, { method: 'PUT', path: '/n/5' })).status, 405);
     const logged = await quietly(async () => assert.equal((await request(port, { path: '/boom' })).status, 500));
     assert.equal(logged.length, 1);
+    assert.equal('query' in nodeHttp.IncomingMessage.prototype, false, "node:http's prototype is left alone");
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
+});
+
+test('a router used as a route handler ignores the params object in the next position', async () => {
+  const inner = createRouter();
+  inner.get('/x/in', reply('inner'));
+  const outer = createRouter();
+  outer.get('/x/*', inner);
+  await serve(outer, async ({ port }) => {
+    assert.equal((await request(port, { path: '/x/in' })).body, 'inner');
+    assert.equal((await request(port, { path: '/x/other' })).status, 404);
+  });
 });
