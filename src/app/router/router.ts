@@ -178,9 +178,18 @@ export class Router extends Callable {
 }
 
 /**
- * Create a router. Paths: static text, `:name` parameters (a whole segment or its tail,
- * optionally `:name(regex)`), a `*` tail; static beats parameter beats wildcard at every branch.
- * Answers 404, 405 with Allow, HEAD with GET routes, OPTIONS with 204 + Allow.
+ * Create a router (options: RouterOptions; throws ERR_INVALID_ARG_TYPE).
+ * - Paths: static text, `:name` parameters (a whole segment or its tail after static text,
+ *   optionally constrained: `:id(\\d+)`), a `*` tail (params['*'], may be empty). Static text beats a
+ *   parameter beats the wildcard at every branch, backtracking when a branch fails further on.
+ *   Matching is on the percent-decoded path, query and fragment ignored; params are decoded.
+ * - Handlers get `(req, res, params, next)`, middleware `(req, res, next)`; both may be async.
+ *   `req.params` holds the params too, `req.query` the query (URLSearchParams, parsed on first read).
+ * - Answers: 404 when no route matches the path (RFC 9110 §15.5.5); 405 with a sorted `Allow`
+ *   (HEAD with GET, OPTIONS always) when other methods match it (§15.5.6); HEAD by the GET route;
+ *   OPTIONS 204 with `Allow` (§9.3.7); 400 (ERR_ROUTE_INVALID_URL) for a malformed encoding.
+ * - Errors (sync throws, rejections, next(err)): reported to onError, answered with the error's
+ *   own 4xx/5xx `status`/`statusCode` or 500; a response already started is destroyed.
  */
 export function createRouter(options?: RouterOptions): Router {
   return new Router(options);
