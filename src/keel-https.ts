@@ -1,10 +1,11 @@
-// `keel/https`: the client half of node:https on Keel's client: request, get, Agent and globalAgent
-// for https: URLs (TLS through node:tls, ALPN http/1.1, SNI from the host name; ca, cert, key,
-// rejectUnauthorized, servername as request or agent options).
+// `keel/https`: node:https on Keel: createServer / Server (Keel's server over TLS) and the client
+// half — request, get, Agent and globalAgent for https: URLs (TLS through node:tls, ALPN http/1.1,
+// SNI from the host name; ca, cert, key, rejectUnauthorized, servername as request or agent options).
 //   import https from 'keel/https';
 //   https.get('https://localhost:8443/', { ca }, (res) => res.pipe(process.stdout));
 
 import { HttpsAgent, httpsGlobalAgent } from './client/agent.js';
+import { HttpsServer, createHttpsServer, type HttpsServerOptions } from './server/https-server.js';
 import { ClientRequest, type ClientIncomingMessage, type RequestOptions } from './client/client-request.js';
 
 type ResponseListener = (res: ClientIncomingMessage) => void;
@@ -32,6 +33,7 @@ export function get(input: string | URL | RequestOptions, options?: RequestOptio
   return req;
 }
 
-export { HttpsAgent as Agent, httpsGlobalAgent as globalAgent };
-const https = { request, get, Agent: HttpsAgent, globalAgent: httpsGlobalAgent };
+export { HttpsAgent as Agent, httpsGlobalAgent as globalAgent, HttpsServer as Server, createHttpsServer as createServer };
+export type { HttpsServerOptions as ServerOptions };
+const https = { request, get, Agent: HttpsAgent, globalAgent: httpsGlobalAgent, Server: HttpsServer, createServer: createHttpsServer };
 export default https;

@@ -554,6 +554,9 @@ export class ServerConnection implements ResponseSink, BodySource {
     this.#detachListeners();
     this.#host.connectionClosed(this);
     socket.setTimeout(0);
+    // The parse loop corks the socket: hand it over uncorked, as Node does (a listener that writes
+    // then destroys must not lose its bytes). Earlier responses are flushed first, in order.
+    while (socket.writableCorked > 0) socket.uncork();
     // As Node: the listener decides when reading starts (attaching 'data' resumes the socket).
     (socket as unknown as { readableFlowing: boolean | null }).readableFlowing = null;
     this.#host.emit(event, req, socket, head);

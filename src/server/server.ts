@@ -18,6 +18,13 @@ import type { RequestParserOptions } from '../http1/request-parser.js';
 import { IncomingMessage, type BodySource } from '../message/incoming-message.js';
 import type { ConnectionHost } from './connection-host.js';
 import { ServerConnection } from './server-connection.js';
+import {
+  ProxyHeaderReader,
+  proxyProtocolVersions,
+  type ProxyProtocolError,
+  type ProxyProtocolOption,
+  type ProxyProtocolVersions,
+} from './proxy-protocol-socket.js';
 import { ServerResponse, type ResponseSink } from './server-response.js';
 
 /** A request listener, as passed to createServer(). */
@@ -59,6 +66,14 @@ export interface ServerOptions {
    * compatibility and has no effect (documented deliberate difference).
    */
   insecureHTTPParser?: boolean;
+  /**
+   * Require a PROXY protocol header (HAProxy's spec, v1 text or v2 binary) at the start of every
+   * connection: true (either version), 'v1' or 'v2'; default false. Its source address becomes
+   * `socket.remoteAddress` / `remotePort` / `remoteFamily`, and `socket.proxyAddress` (null for
+   * v1 UNKNOWN and v2 LOCAL). A connection without a valid header within `headersTimeout` is closed
+   * with no response, after a 'proxyProtocolError' event (err.code ERR_PROXY_PROTOCOL). Keel's option.
+   */
+  proxyProtocol?: ProxyProtocolOption;
 }
 
 function checkTimeout(name: string, value: unknown, fallback: number): number {
@@ -97,6 +112,9 @@ export class Server extends net.Server implements ConnectionHost {
   readonly #checkingInterval: number | undefined;
   readonly #IncomingMessage: typeof IncomingMessage;
   readonly #ServerResponse: typeof ServerResponse;
+  readonly #proxyProtocol: ProxyProtocolVersions | null;
+  /** Connections still waiting for their PROXY header (no ServerConnection yet). */
+  #proxyPending = new Map<Socket, ProxyHeaderReader>();
   #connections = new Set<ServerConnection>();
   #sweep: NodeJS.Timeout | null = null;
   #sweepPeriod = 0;
@@ -125,6 +143,7 @@ export class Server extends net.Server implements ConnectionHost {
     this.#highWaterMark = opts.highWaterMark;
     this.#IncomingMessage = opts.IncomingMessage ?? IncomingMessage;
     this.#ServerResponse = opts.ServerResponse ?? ServerResponse;
+    this.#proxyProtocol = proxyProtocolVersions(opts.proxyProtocol);
     this.on('connection', this.#onConnection);
     if (requestListener) this.on('request', requestListener);
   }
@@ -143,12 +162,14 @@ export class Server extends net.Server implements ConnectionHost {
   override close(callback?: (err?: Error) => void): this {
     this.#isClosed = true;
     super.close(callback);
+    for (const reader of this.#proxyPending.values()) reader.abort();
     for (const connection of this.#connections) connection.beginClose();
     return this;
   }
 
   /** Destroy every connection that has no request in flight. */
   closeIdleConnections(): void {
+    for (const reader of this.#proxyPending.values()) reader.abort();
     for (const connection of this.#connections) {
       if (connection.isIdle) connection.socket.destroy();
     }
@@ -156,6 +177,7 @@ export class Server extends net.Server implements ConnectionHost {
 
   /** Destroy every connection. */
   closeAllConnections(): void {
+    for (const reader of this.#proxyPending.values()) reader.abort();
     for (const connection of this.#connections) connection.socket.destroy();
   }
 
@@ -192,12 +214,35 @@ export class Server extends net.Server implements ConnectionHost {
   }
 
   #onConnection = (socket: Socket): void => {
+    if (this.#proxyProtocol === null) this.acceptConnection(socket);
+    else if (this.#isClosed) socket.destroy();
+    else this.#proxyPending.set(socket, new ProxyHeaderReader(socket, this.#proxyProtocol, this.headersTimeout, this.#proxyHeaderDone));
+  };
+
+  /** After the PROXY header: served as any connection, the bytes after the header first. */
+  #proxyHeaderDone = {
+    onHeader: (socket: Socket): void => {
+      this.#proxyPending.delete(socket);
+      this.acceptConnection(socket);
+      socket.resume();
+    },
+    onDropped: (socket: Socket, error: ProxyProtocolError | null): void => {
+      this.#proxyPending.delete(socket);
+      if (error !== null) this.emit('proxyProtocolError', error, socket);
+    },
+  };
+
+  /**
+   * Serve HTTP/1.1 on an accepted socket. Subclasses that must first do something with the raw
+   * socket (a TLS handshake) override this and call it with the socket to serve.
+   */
+  protected acceptConnection(socket: Socket): void {
     if (this.timeout > 0) socket.setTimeout(this.timeout);
     const connection = new ServerConnection(socket, this);
     this.#connections.add(connection);
     if (this.#isClosed) connection.beginClose();
     this.#armSweep();
-  };
+  }
 
   /** One interval for all connections, unref'd, re-armed when the timeouts change. */
   #armSweep(): void {

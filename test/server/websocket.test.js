@@ -377,7 +377,7 @@ test('rejected upgrade: the listener writes 401 and ends the socket → ws clien
   });
 });
 
-// KNOWN BUG: the socket handed to the 'upgrade' listener is still corked. ServerConnection#onData
+// Regression test, fixed: the socket handed to the 'upgrade' listener is still corked. ServerConnection#onData
 // wraps the parse loop in socket.cork()/uncork(), and #finishUpgrade emits 'upgrade' from inside
 // it, so `socket.write(...)` is only buffered and a following `socket.destroy()` throws it away:
 // the client sees a bare close ('socket hang up') instead of the 401. node:http hands over an
@@ -390,7 +390,6 @@ test('rejected upgrade: the listener writes 401 and ends the socket → ws clien
 //   → new WebSocket(url) gets 'error' socket hang up (node:http: 'unexpected-response' 401).
 test('rejected upgrade: the listener writes 401 and destroys → ws client gets unexpected-response 401', {
   ...T,
-  todo: 'KNOWN BUG: the upgrade socket is handed over corked; write()+destroy() loses the 401',
 }, async () => {
   let corked = null;
   await rejectedUpgrade((req, socket) => {
