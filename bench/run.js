@@ -30,7 +30,7 @@
 // are still printed and written).
 
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -393,6 +393,24 @@ async function startServer(impl, scenarioId) {
   return server;
 }
 
+// Nanoseconds of CPU a process has run (all its threads; /proc/<pid>/task/*/schedstat), or null
+// where that is not available.
+function processCpuNs(pid) {
+  try {
+    let total = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // a thread that just exited
+      }
+    }
+    return total;
+  } catch {
+    return null;
+  }
+}
+
 function serverAlive(server) {
   return server.child.exitCode === null && server.child.signalCode === null;
 }
@@ -664,7 +682,16 @@ async function runRound(scenario, impl, opts, connections) {
     if (!serverAlive(server)) throw new Error(`server died during warm-up (${deathNote(server)})`);
     const argv = wrkArgv(scenario, server.port, opts.duration, connections);
     round.command = ['taskset', ...argv].join(' ');
-    Object.assign(round, parseWrk(await runWrk(argv, opts.duration)));
+    const cpuBefore = processCpuNs(server.child.pid);
+    const wallBefore = process.hrtime.bigint();
+    const wrkOut = await runWrk(argv, opts.duration);
+    const cpuAfter = processCpuNs(server.child.pid);
+    Object.assign(round, parseWrk(wrkOut));
+    // CPU the server used during the measured run, in CPUs (1 = its core all the time, GC
+    // threads included); well below 1 means something else held it back (a busy machine).
+    if (cpuBefore !== null && cpuAfter !== null) {
+      round.serverCpu = Number(((cpuAfter - cpuBefore) / Number(process.hrtime.bigint() - wallBefore)).toFixed(3));
+    }
     if (scenario.noLatency) round.latencyMs = {};
     if (!serverAlive(server)) throw new Error(`server died during the measured run (${deathNote(server)})`);
     round.ok = true;
@@ -697,6 +724,7 @@ function summarize(rounds) {
     medianRps: median(good.map((r) => r.rps)),
     medianLatencyP50Ms: median(good.map((r) => r.latencyMs.p50).filter((x) => x !== undefined)),
     medianLatencyP99Ms: median(good.map((r) => r.latencyMs.p99).filter((x) => x !== undefined)),
+    medianServerCpu: median(good.map((r) => r.serverCpu).filter((x) => x !== undefined)),
     non2xx: sum((r) => r.non2xx),
     socketErrors,
     failedRounds: rounds.filter((r) => !r.ok).length,
@@ -803,6 +831,19 @@ function apiTable(r) {
   return lines.join('\n');
 }
 
+// Rounds in which the server used less than 90 % of its CPU: it was held back (the VM busy with
+// other work, or wrk starved), so their req/s say more about the machine than the server.
+const CONTENDED_CPU = 0.9;
+function contentionNote(r) {
+  const all = r.impls.flatMap((impl) => r.results[impl].rounds.filter((x) => x.ok && x.serverCpu != null));
+  const low = all.filter((x) => x.serverCpu < CONTENDED_CPU);
+  if (!low.length) return '';
+  return (
+    `⚠️ ${low.length} of ${all.length} measured runs had the server below ${CONTENDED_CPU * 100} % of its CPU ` +
+    `(per-round "server CPU" above and serverCpu in the JSON): the machine was busy, treat the ratios with care.\n`
+  );
+}
+
 async function serverSection(opts, wrkVersion) {
   const scenarios = opts.scenario ? SCENARIOS.filter((s) => s.id === opts.scenario) : SCENARIOS;
   const connFor = (s) => opts.connections ?? s.connections ?? 50;
@@ -851,7 +892,8 @@ async function serverSection(opts, wrkVersion) {
           ? `${fmtRps(r.rps)} req/s` +
             (scenario.noLatency ? '' : `, p50 ${r.latencyMs.p50 ?? '?'} ms, p99 ${r.latencyMs.p99 ?? '?'} ms`) +
             (r.non2xx ? `, ${r.non2xx} non-2xx` : '') +
-            (socketErrorTotal(r.socketErrors) ? `, socket errors ${JSON.stringify(r.socketErrors)}` : '')
+            (socketErrorTotal(r.socketErrors) ? `, socket errors ${JSON.stringify(r.socketErrors)}` : '') +
+            (scenario.frameworks && r.serverCpu != null ? `, server CPU ${Math.round(r.serverCpu * 100)}%` : '')
           : `FAILED: ${r.error}`;
         const check = r.check && r.check !== 'ok' ? `  [check ${r.check}]` : '';
         process.stderr.write(`  ${scenario.name} (c=${connections}) round ${i}/${opts.rounds} ${IMPL_LABEL[impl].padEnd(labelWidth)} ${status}${check}\n`);
@@ -928,7 +970,8 @@ async function serverSection(opts, wrkVersion) {
       `server on CPU ${SERVER_CPU}, wrk on CPU ${WRK_CPU}; node ${process.version}${commitNote}; ` +
       `fastify ${v.fastify}, hono ${v.hono} + @hono/node-server ${v['@hono/node-server']}, express ${v.express}. ` +
       `Keel / impl > 1 means Keel is faster.\n` +
-      (r.keelFallback ? `⚠️ keel/router or keel/body was not usable (${r.keelFallback}): the Keel row is "keel (no batteries)".\n` : '');
+      (r.keelFallback ? `⚠️ keel/router or keel/body was not usable (${r.keelFallback}): the Keel row is "keel (no batteries)".\n` : '') +
+      contentionNote(r);
   }
   out += `Full results: ${path.relative(process.cwd(), RESULTS) || RESULTS}\n`;
   process.stdout.write(out);
