@@ -26,6 +26,7 @@ const ERRORS = {
   ERR_HTTP_BODY_NOT_ALLOWED: { base: Error, message: () => 'Adding content for this request method or response status is not allowed.' },
   ERR_HTTP_REQUEST_TIMEOUT: { base: Error, message: (phase = 'request') => `Request timeout (${phase})` },
   ERR_SERVER_NOT_RUNNING: { base: Error, message: () => 'Server is not running.' },
+  ERR_SERVER_CLOSED: { base: Error, message: () => 'The server closed the connection (shutdown)' },
   ERR_SERVER_ALREADY_LISTEN: { base: Error, message: () => 'Listen method has been called more than once without closing.' },
   ECONNRESET: { base: Error, message: (what = 'aborted') => what },
   ABORT_ERR: { base: Error, message: () => 'The operation was aborted' },

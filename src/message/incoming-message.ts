@@ -52,6 +52,8 @@ export class IncomingMessage extends Readable {
   _consuming = false;
 
   #source: BodySource | null;
+  #controller: AbortController | null = null;
+  #abortReason: Error | null = null;
   #headers: IncomingHttpHeaders | null = null;
   #trailers: IncomingHttpHeaders | null = null;
 
@@ -92,6 +94,28 @@ export class IncomingMessage extends Readable {
     return buildHeadersDistinct(this.rawTrailers);
   }
 
+  /**
+   * Aborted when the exchange is cut short (Keel's extension; the same signal keel/fetch hands to
+   * fetch-style handlers as `request.signal`). The reason is an Error with a `code`: ECONNRESET
+   * when the client went away, ERR_HTTP_REQUEST_TIMEOUT when a deadline fired, ERR_SERVER_CLOSED
+   * when the server closed the connection (closeAllConnections). Never aborted once the exchange
+   * completed normally. Created on first access: a request that never reads it pays nothing.
+   */
+  get signal(): AbortSignal {
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#abortReason !== null) this.#controller.abort(this.#abortReason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** @internal Abort `signal` (once) with `reason`. */
+  _abortSignal(reason: Error): void {
+    if (this.#abortReason !== null) return;
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
+  }
+
   /** Calls `socket.setTimeout(msecs)` and adds `callback` as a 'timeout' listener. */
   setTimeout(msecs: number, callback?: () => void): this {
     if (callback) this.on('timeout', callback);
@@ -113,6 +137,7 @@ export class IncomingMessage extends Readable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (error !== null) this._abortSignal(error);
     if (!this.readableEnded || !this.complete) {
       this.aborted = true;
       this.emit('aborted');
@@ -123,8 +148,9 @@ export class IncomingMessage extends Readable {
   }
 
   /** @internal The connection went away before the exchange finished. */
-  _abort(): void {
+  _abort(reason: Error = keelError('ECONNRESET')): void {
+    this._abortSignal(reason);
     if (this.destroyed) return;
-    this.destroy(keelError('ECONNRESET'));
+    this.destroy(reason);
   }
 }

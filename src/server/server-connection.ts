@@ -106,6 +106,13 @@ export class ServerConnection implements ResponseSink, BodySource {
     if (this.isIdle) this.#endSocket();
   }
 
+  /** Abort every request in flight (their `signal`) with `reason`, then destroy the socket. */
+  destroyWith(reason: Error): void {
+    if (this.#reading !== null) this.#reading._abortSignal(reason);
+    for (const res of this.#queue) res.req._abortSignal(reason);
+    this.socket.destroy();
+  }
+
   /** Called by the server's sweep: fire whichever phase deadline has passed. */
   checkDeadlines(now: number): void {
     if (this.#headersDeadline !== 0 && now >= this.#headersDeadline) this.#onRequestTimeout('headers');

@@ -123,12 +123,17 @@ function defaultOnError(error: unknown): Response {
 export function toNodeHandler(handler: FetchHandler, options: FetchOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
   const onError = options.onError ?? defaultOnError;
   return (req, res) => {
-    const controller = new AbortController();
-    const onClose = () => {
-      if (!res.writableFinished) controller.abort(clientGone());
-    };
-    res.once('close', onClose);
-    const request = toRequest(req, controller.signal);
+    // Keel's requests carry the signal (req.signal): the same one, with the engine's reasons.
+    // node:http's do not: then the client going away is noticed here.
+    let signal = (req as { signal?: AbortSignal }).signal;
+    if (signal === undefined) {
+      const own = new AbortController();
+      signal = own.signal;
+      res.once('close', () => {
+        if (!res.writableFinished) own.abort(clientGone());
+      });
+    }
+    const request = toRequest(req, signal);
     const info: FetchInfo = { remoteAddress: req.socket.remoteAddress, remotePort: req.socket.remotePort, req, res };
     const isHead = req.method === 'HEAD';
     Promise.resolve()
@@ -136,7 +141,7 @@ export function toNodeHandler(handler: FetchHandler, options: FetchOptions = {})
       .then(
         (response) => writeResponse(response, res, isHead),
         async (error: unknown) => {
-          if (controller.signal.aborted || res.destroyed) return; // the client went away
+          if (signal.aborted || res.destroyed) return; // the client went away
           if (res.headersSent) {
             res.destroy(error as Error);
             return;
