@@ -725,6 +725,8 @@ function summarize(rounds) {
     medianLatencyP50Ms: median(good.map((r) => r.latencyMs.p50).filter((x) => x !== undefined)),
     medianLatencyP99Ms: median(good.map((r) => r.latencyMs.p99).filter((x) => x !== undefined)),
     medianServerCpu: median(good.map((r) => r.serverCpu).filter((x) => x !== undefined)),
+    // req/s per CPU the server used: less sensitive to a busy machine than req/s
+    medianRpsPerCpu: median(good.filter((r) => r.serverCpu > 0).map((r) => Math.round(r.rps / r.serverCpu))),
     non2xx: sum((r) => r.non2xx),
     socketErrors,
     failedRounds: rounds.filter((r) => !r.ok).length,
@@ -818,7 +820,7 @@ function keelBatteriesProblem() {
 const rotate = (xs, n) => xs.map((_, i) => xs[(i + n) % xs.length]);
 
 function apiTable(r) {
-  const lines = ['| impl | req/s | Keel / impl | errors |', '|---|---:|---:|---|'];
+  const lines = ['| impl | req/s | Keel / impl | server CPU | req/s per CPU | errors |', '|---|---:|---:|---:|---:|---|'];
   for (const impl of r.impls) {
     const s = r.results[impl];
     const p = problems(s);
@@ -826,7 +828,8 @@ function apiTable(r) {
     const label = isKeel && p.length ? `⚠️ ${r.labels[impl]}` : r.labels[impl];
     const ratio = r.ratios[impl];
     const errs = p.length ? (isKeel ? `**KEEL: ${p.join('; ')}**` : p.join('; ')) : '—';
-    lines.push(`| ${label} | ${fmtRps(s.medianRps)} | ${ratio == null ? 'n/a' : ratio.toFixed(2)} | ${errs} |`);
+    const cpu = s.medianServerCpu == null ? 'n/a' : `${Math.round(s.medianServerCpu * 100)} %`;
+    lines.push(`| ${label} | ${fmtRps(s.medianRps)} | ${ratio == null ? 'n/a' : ratio.toFixed(2)} | ${cpu} | ${fmtRps(s.medianRpsPerCpu)} | ${errs} |`);
   }
   return lines.join('\n');
 }
@@ -969,7 +972,8 @@ async function serverSection(opts, wrkVersion) {
       `Median of ${opts.rounds} round(s), ${opts.duration} s each, wrk -t1 c=${r.connections}, order rotated every round; ` +
       `server on CPU ${SERVER_CPU}, wrk on CPU ${WRK_CPU}; node ${process.version}${commitNote}; ` +
       `fastify ${v.fastify}, hono ${v.hono} + @hono/node-server ${v['@hono/node-server']}, express ${v.express}. ` +
-      `Keel / impl > 1 means Keel is faster.\n` +
+      `Keel / impl > 1 means Keel is faster. Server CPU: median share of its core the server used during the runs; ` +
+      `req/s per CPU: median of req/s / server CPU.\n` +
       (r.keelFallback ? `⚠️ keel/router or keel/body was not usable (${r.keelFallback}): the Keel row is "keel (no batteries)".\n` : '') +
       contentionNote(r);
   }
