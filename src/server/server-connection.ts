@@ -58,6 +58,8 @@ export class ServerConnection implements ResponseSink, BodySource {
   #drainCallbacks: WriteCallback[] = [];
   /** No request is dispatched any more: a non-persistent message, a failure, or shutdown. */
   #closing = false;
+  /** The server is closing: the request in progress (if any) is the last one dispatched. */
+  #shuttingDown = false;
   #peerEnded = false;
   #failure: Failure | null = null;
   #upgrade: { req: IncomingMessage; event: 'upgrade' | 'connect'; head: Buffer } | null = null;
@@ -102,7 +104,10 @@ export class ServerConnection implements ResponseSink, BodySource {
 
   /** Stop dispatching: the current responses finish with `Connection: close`, then the socket closes. */
   beginClose(): void {
-    this.#closing = true;
+    // A request whose head is partly received is still parsed and answered (with Connection:
+    // close, since the server no longer accepts requests); nothing after it is dispatched.
+    this.#shuttingDown = true;
+    if (this.#parser.isIdle) this.#closing = true;
     if (this.isIdle) this.#endSocket();
   }
 
@@ -159,7 +164,7 @@ export class ServerConnection implements ResponseSink, BodySource {
     let needData = false;
     for (;;) {
       if (this.#failure !== null || this.#upgrade !== null || this.#bodyPaused || this.#lingerDeadline !== 0 || this.socket.destroyed) break;
-      if (this.#reading === null && (this.#closing || this.#queue.length >= MAX_PIPELINE_DEPTH || this.socket.writableNeedDrain)) break;
+      if (this.#reading === null && (this.#closing || (this.#shuttingDown && this.#parser.isIdle) || this.#queue.length >= MAX_PIPELINE_DEPTH || this.socket.writableNeedDrain)) break;
       let event: ParserEvent;
       try {
         event = parser.next();
