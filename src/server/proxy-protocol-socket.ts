@@ -36,7 +36,18 @@ export function proxyProtocolVersions(option: unknown): ProxyProtocolVersions | 
  * original client. A unix-socket source only sets `proxyAddress`.
  */
 export function applyProxyHeader(socket: Socket, header: ProxyHeader): void {
-  const source = header.source;
+  setProxyAddress(socket, header.source);
+}
+
+/**
+ * Give `wrapper` (e.g. the tls.TLSSocket built over `socket` after its PROXY header) the same
+ * `proxyAddress` and peer getters as `socket`; nothing when `socket` had no PROXY header.
+ */
+export function inheritProxyAddress(socket: Socket, wrapper: Socket): void {
+  if (Object.hasOwn(socket, 'proxyAddress')) setProxyAddress(wrapper, (socket as ProxiedSocket).proxyAddress);
+}
+
+function setProxyAddress(socket: Socket, source: ProxyAddress | null): void {
   Object.defineProperty(socket, 'proxyAddress', { value: source, enumerable: true, configurable: true });
   if (source === null || source.family === 'unix') return;
   Object.defineProperties(socket, {
@@ -53,11 +64,12 @@ export interface ProxyHeaderCallbacks {
 }
 
 /**
- * Reads one connection's PROXY header. On success the socket is left paused, with the bytes after
- * the header unshifted, `applyProxyHeader` done and no listener of the reader's left: the
- * receiver attaches its own and resumes. On failure the socket is destroyed (no response is
- * written): a malformed header, or none complete within `timeoutMs` (0 = no limit), is an
- * ERR_PROXY_PROTOCOL error; a peer that closes or resets before the first byte is not.
+ * Reads one connection's PROXY header. On success the socket is handed over as a fresh one: not
+ * flowing until someone listens for 'data', the bytes after the header unshifted into its buffer,
+ * `applyProxyHeader` done and no listener of the reader's left. On failure the socket is
+ * destroyed (no response is written): a malformed header, or none complete within `timeoutMs`
+ * (0 = no limit), is an ERR_PROXY_PROTOCOL error; a peer that closes or resets before sending a
+ * byte is not.
  */
 export class ProxyHeaderReader {
   readonly socket: Socket;
@@ -104,6 +116,9 @@ export class ProxyHeaderReader {
     socket.pause();
     this.#finish();
     if (received.length > result.length) socket.unshift(received.subarray(result.length));
+    // Back to the state of a fresh socket: the next 'data' listener starts the flow, and a
+    // wrapper that takes the handle (tls.TLSSocket) reads the unshifted bytes from the buffer.
+    (socket as unknown as { readableFlowing: boolean | null }).readableFlowing = null;
     applyProxyHeader(socket, result);
     this.#callbacks.onHeader(socket, result);
   };

@@ -88,7 +88,9 @@ function checkTimeout(name: string, value: unknown, fallback: number): number {
  * An HTTP/1.1 server: node:http's Server API (`listen`, `close`, `address`, `setTimeout`,
  * `closeIdleConnections`, `closeAllConnections`; events `request`, `connection`, `clientError`,
  * `upgrade`, `connect`, `checkContinue`, `checkExpectation`, `timeout`, `close`, `error`,
- * `listening`), with every deadline enforced independently to within a second.
+ * `listening`), with every deadline enforced independently to within a second. With the
+ * `proxyProtocol` option, Keel's event `proxyProtocolError` (err, socket) reports each connection
+ * dropped for a missing, malformed or late PROXY header (err.code ERR_PROXY_PROTOCOL).
  */
 export class Server extends net.Server implements ConnectionHost {
   /** Time to receive a complete header section, ms (Node: server.headersTimeout). */
@@ -224,7 +226,6 @@ export class Server extends net.Server implements ConnectionHost {
     onHeader: (socket: Socket): void => {
       this.#proxyPending.delete(socket);
       this.acceptConnection(socket);
-      socket.resume();
     },
     onDropped: (socket: Socket, error: ProxyProtocolError | null): void => {
       this.#proxyPending.delete(socket);
