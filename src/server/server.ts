@@ -169,18 +169,19 @@ export class Server extends net.Server implements ConnectionHost {
     return this;
   }
 
-  /** Destroy every connection that has no request in flight. */
+  /** Close every connection that has no request in flight (after flushing what it still writes). */
   closeIdleConnections(): void {
     for (const reader of this.#proxyPending.values()) reader.abort();
+    // Gracefully: an idle connection may still be flushing its last response.
     for (const connection of this.#connections) {
-      if (connection.isIdle) connection.socket.destroy();
+      if (connection.isIdle) connection.beginClose();
     }
   }
 
-  /** Destroy every connection. */
+  /** Destroy every connection; requests in flight see `req.signal` aborted with ERR_SERVER_CLOSED. */
   closeAllConnections(): void {
     for (const reader of this.#proxyPending.values()) reader.abort();
-    for (const connection of this.#connections) connection.socket.destroy();
+    for (const connection of this.#connections) connection.destroyWith(keelError('ERR_SERVER_CLOSED'));
   }
 
   // ---- ConnectionHost ------------------------------------------------------------------------
