@@ -5,6 +5,7 @@
 
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
+import { inheritProxyAddress } from './proxy-protocol-socket.js';
 import { Server, type RequestListener, type ServerOptions } from './server.js';
 
 /** Options of https createServer(): Keel's server options plus node:tls's server options. */
@@ -48,6 +49,7 @@ export class HttpsServer extends Server {
       requestCert: options.requestCert,
       rejectUnauthorized: options.rejectUnauthorized,
     });
+    inheritProxyAddress(socket, tlsSocket); // behind the PROXY protocol, the client's address
     let isSecure = false;
     const onHandshakeTimeout = () => tlsSocket.destroy();
     tlsSocket.setTimeout(this.#handshakeTimeout, onHandshakeTimeout);

@@ -11,7 +11,7 @@ import net from 'node:net';
 import nodeHttp from 'node:http';
 import http from 'keel';
 // Not in package.json's exports yet (recommended subpath: keel/trust-proxy).
-import { clientAddress, compileTrust, forwardedHost, forwardedProto, TRUST_PRESETS } from '../../dist/app/trust-proxy/index.js';
+import { clientAddress, compileTrust, forwardedHost, forwardedProto, TRUST_PRESETS } from 'keel/trust-proxy';
 
 const TRUSTED = ['127.0.0.1', '10.0.0.0/8', '::1'];
 const req = (remoteAddress, headers = {}, extra = {}) => ({ headers, socket: { remoteAddress, ...extra } });
