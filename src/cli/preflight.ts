@@ -1,10 +1,10 @@
 // Checks that need the disk, run before anything listens (in the primary, so a cluster reports them
-// once): the served directory exists, keel/https can serve TLS, the certificate and key are
-// readable. Each failure is a UsageError (exit status 2).
+// once): the served directory exists, the TLS certificate and key are readable and make a usable
+// pair (node:tls accepts them). Each failure is a UsageError (exit status 2).
 
 import { readFileSync, statSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { UsageError, type Config } from './args.js';
-import { tlsServerFactory } from './create-server.js';
 
 /** PEM certificate and key, read from --tls-cert / --tls-key. */
 export interface TlsMaterial {
@@ -32,6 +32,11 @@ export function preflight(config: Config): TlsMaterial | null {
     if (!isDirectory) throw new UsageError(`keel: not a directory: ${config.dir}`);
   }
   if (config.tls === null) return null;
-  if (tlsServerFactory() === null) throw new UsageError('keel: TLS serving needs keel/https createServer (this build of keel has none)');
-  return { cert: readPem(config.tls.certFile, '--tls-cert'), key: readPem(config.tls.keyFile, '--tls-key') };
+  const material = { cert: readPem(config.tls.certFile, '--tls-cert'), key: readPem(config.tls.keyFile, '--tls-key') };
+  try {
+    createSecureContext(material);
+  } catch (error) {
+    throw new UsageError(`keel: --tls-cert/--tls-key: ${(error as Error).message}`);
+  }
+  return material;
 }

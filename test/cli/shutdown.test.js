@@ -75,7 +75,7 @@ test('past --grace the request still in flight is cut: exit 1 with a line on std
   assert.equal(code, 1);
   const elapsed = Date.now() - signalledAt;
   assert.ok(elapsed >= 250 && elapsed < 3000, `${elapsed} ms`);
-  assert.match(keel.stderr(), /grace period \(300 ms\) over: closing 1 connection still open/);
+  assert.match(keel.stderr(), /keel: grace period \(300 ms\) over: 1 connection cut \(pid \d+\)/);
   assert.equal(await hanging, 'ECONNRESET');
 });
 

@@ -1,6 +1,5 @@
 // `keel` as a command: --help and --version, usage errors (exit 2), a port in use (exit 1 with one
-// line on stderr), a missing directory, and --tls-cert/--tls-key (HTTPS when keel/https has
-// createServer, else a clear exit 2).
+// line on stderr), a missing directory, and --tls-cert/--tls-key (HTTPS through keel/https).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -70,21 +69,12 @@ test('port in use: "keel: port N is already in use (EADDRINUSE)" on stderr, exit
   }
 });
 
-test('--tls-cert/--tls-key: HTTPS through keel/https createServer, or exit 2 when this build has none', async (t) => {
-  const httpsModule = await import('../../dist/keel-https.js');
+test('--tls-cert/--tls-key: HTTPS through keel/https createServer; an unreadable or invalid file is exit 2', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'keel-cli-tls-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'index.html'), 'secure\n');
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  if (typeof httpsModule.createServer !== 'function') {
-    writeFileSync(cert, 'x');
-    writeFileSync(key, 'x');
-    const { code, stderr } = await runKeel(['serve', dir, '--tls-cert', cert, '--tls-key', key]);
-    assert.equal(code, 2);
-    assert.match(stderr, /^keel: TLS serving needs keel\/https createServer/);
-    return;
-  }
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
   const keel = await startKeel(['serve', dir, '--port', '0', '--host', '127.0.0.1', '--tls-cert', cert, '--tls-key', key, '--log', 'off']);
   t.after(() => keel.stop());
@@ -101,4 +91,8 @@ test('--tls-cert/--tls-key: HTTPS through keel/https createServer, or exit 2 whe
   const missing = await runKeel(['serve', dir, '--tls-cert', join(dir, 'nope.pem'), '--tls-key', key]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /^keel: cannot read --tls-cert .*nope\.pem \(ENOENT\)/);
+  writeFileSync(join(dir, 'junk.pem'), 'not a certificate');
+  const junk = await runKeel(['serve', dir, '--tls-cert', join(dir, 'junk.pem'), '--tls-key', key]);
+  assert.equal(junk.code, 2);
+  assert.match(junk.stderr, /^keel: --tls-cert\/--tls-key: /);
 });
