@@ -183,6 +183,9 @@ export class ResponseCompressor {
     const res = this.#res;
     if (!this.#isHeadHeld && res.headersSent) return null;
     const status = res.statusCode;
+    // A 304 carries the Vary its 200 would (RFC 9110 §15.4.5); it has no Content-Type to judge
+    // by, so it always gets Vary: Accept-Encoding — harmless for a representation that never varies.
+    if (status === 304) varyOnAcceptEncoding(res);
     if (status < 200 || status === 204 || status === 206 || status === 304) return null;
     if (res.hasHeader('content-range')) return null;
     const contentEncoding = headerText(res.getHeader('content-encoding'));
