@@ -4,13 +4,15 @@
 // the keep-alive race: when a reused connection dies before any byte of a response arrives, the
 // idempotent requests on it are handed back to the pool for a fresh connection; nothing else is
 // ever retried. It keeps the deadlines (connect, headers, body idle, keep-alive expiry) that the
-// pool's sweep checks.
+// pool's sweep checks. It publishes the per-request keel:client:* diagnostics channels (see
+// diagnostics.ts), only when they have subscribers.
 
 import type { Socket } from 'node:net';
 import { ParseError, keelError } from '../common/errors.js';
 import { SerialLoop } from '../common/serial-loop.js';
 import { ParserEvent, ResponseParser, type ResponseHead } from '../http1/response-parser.js';
 import type { Exchange } from './exchange.js';
+import { isObserved, requestFailed, requestStarted, responseEnded, responseHeaders } from './diagnostics.js';
 
 /** What a connection needs from its pool. */
 export interface ConnectionOwner {
@@ -18,6 +20,8 @@ export interface ConnectionOwner {
   readonly headersTimeout: number;
   readonly bodyTimeout: number;
   readonly maxHeaderSize: number;
+  /** `protocol//hostname:port`, for the diagnostics channels. */
+  readonly originName: string;
   /** The connection has no exchange in flight and can be reused. */
   connectionIdle(conn: ClientConnection): void;
   /** The connection is closed or handed over: forget it. */
@@ -123,6 +127,7 @@ export class ClientConnection {
     }
     this.#writer = next;
     this.#inflight.push(next);
+    if (isObserved()) requestStarted(next, this.#owner.originName);
     next.start(this, this.#served > 0);
   }
 
@@ -290,6 +295,7 @@ export class ClientConnection {
     }
     this.#responding = true;
     if (this.#owner.bodyTimeout > 0) this.#bodyDeadline = Date.now() + this.#owner.bodyTimeout;
+    if (isObserved()) responseHeaders(exchange, status);
     exchange.onResponse(head);
     return true;
   }
@@ -314,6 +320,7 @@ export class ClientConnection {
       const hint = keepAliveHintMs(head.rawHeaders);
       if (hint >= 0) this.#expiresAt = Date.now() + hint - KEEP_ALIVE_MARGIN_MS;
     }
+    if (isObserved()) responseEnded(exchange);
     exchange.onEnd(trailers);
     if (!this.#isReusable) {
       // The server ends the connection after this response: whatever was pipelined behind it goes elsewhere.
@@ -363,11 +370,11 @@ export class ClientConnection {
     sent.forEach((exchange, i) => {
       const responseStarted = i === 0 && this.#responding;
       if (mayRetry && !responseStarted && this.#served > 0 && exchange.canRetry()) retry.push(exchange);
-      else exchange.onError(error);
+      else failExchange(exchange, error);
     });
     // Never written: these can go to another connection whatever their method.
     if (mayRetry) retry.push(...unsent);
-    else for (const exchange of unsent) exchange.onError(error);
+    else for (const exchange of unsent) failExchange(exchange, error);
     if (!this.socket.destroyed) this.socket.destroy();
     if (retry.length > 0) this.#owner.retry(retry);
   }
@@ -380,4 +387,10 @@ export class ClientConnection {
     socket.removeListener('error', this.#onError);
     socket.removeListener('drain', this.#onDrain);
   }
+}
+
+/** Fail `exchange` with `error`, publishing keel:client:error when it has subscribers. */
+export function failExchange(exchange: Exchange, error: Error): void {
+  if (isObserved()) requestFailed(exchange, error);
+  exchange.onError(error);
 }

@@ -9,6 +9,8 @@ import type { ClientConnection } from './client-connection.js';
 export interface Exchange {
   /** Request method: decides response framing (HEAD, CONNECT) and whether it may be pipelined. */
   readonly method: string;
+  /** request-target as written (origin-form: path and query); for the diagnostics channels. */
+  readonly path: string;
   /** RFC 9110 §9.2.2 idempotent method: may be pipelined behind others and retried. */
   readonly isIdempotent: boolean;
   /** True once the caller gave up before the request was written: it is skipped, never sent. */

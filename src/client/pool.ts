@@ -7,7 +7,8 @@ import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import { keelError } from '../common/errors.js';
 import { MAX_HEADER_SIZE_BYTES } from '../common/defaults.js';
-import { ClientConnection, type ConnectionOwner } from './client-connection.js';
+import { ClientConnection, failExchange, type ConnectionOwner } from './client-connection.js';
+import { connectChannel, originName, watchConnect } from './diagnostics.js';
 import type { Exchange } from './exchange.js';
 
 /** Where a pool connects. */
@@ -71,6 +72,7 @@ export class ConnectionPool implements ConnectionOwner {
   #pending: Exchange[] = [];
   #sweep: NodeJS.Timeout | null = null;
   #isDestroyed = false;
+  #originName: string | null = null;
 
   constructor(origin: Origin, options: PoolOptions = {}) {
     this.origin = origin;
@@ -86,6 +88,11 @@ export class ConnectionPool implements ConnectionOwner {
     this.maxHeaderSize = options.maxHeaderSize ?? MAX_HEADER_SIZE_BYTES;
     this.#createConnection = options.createConnection;
     this.#onSocket = options.onSocket;
+  }
+
+  /** `protocol//hostname:port` of the origin (diagnostics channels). */
+  get originName(): string {
+    return (this.#originName ??= originName(this.origin));
   }
 
   /** Whether connections are kept open between requests. */
@@ -122,7 +129,7 @@ export class ConnectionPool implements ConnectionOwner {
   dispatch(exchange: Exchange): void {
     if (exchange.isCancelled) return;
     if (this.#isDestroyed) {
-      exchange.onError(keelError('ERR_CLIENT_DESTROYED'));
+      failExchange(exchange, keelError('ERR_CLIENT_DESTROYED'));
       return;
     }
     const conn = this.#pick(exchange);
@@ -135,7 +142,7 @@ export class ConnectionPool implements ConnectionOwner {
     this.#isDestroyed = true;
     const pending = this.#pending;
     this.#pending = [];
-    for (const ex of pending) ex.onError(error);
+    for (const ex of pending) failExchange(ex, error);
     for (const conn of [...this.#connections]) conn.destroy(error);
     this.#stopSweep();
   }
@@ -184,6 +191,7 @@ export class ConnectionPool implements ConnectionOwner {
       socket = net.connect({ host: origin.hostname, port: origin.port, localAddress: origin.localAddress, family: origin.family, lookup: origin.lookup });
     }
     socket.setNoDelay(true);
+    if (connectChannel.hasSubscribers) watchConnect(this.originName, socket);
     const conn = new ClientConnection(socket, this, socket.connecting);
     this.#connections.add(conn);
     this.#onSocket?.(socket);
@@ -228,7 +236,7 @@ export class ConnectionPool implements ConnectionOwner {
 
   retry(exchanges: Exchange[]): void {
     if (this.#isDestroyed) {
-      for (const ex of exchanges) ex.onError(keelError('ERR_CLIENT_DESTROYED'));
+      for (const ex of exchanges) failExchange(ex, keelError('ERR_CLIENT_DESTROYED'));
       return;
     }
     // A retry goes to a fresh connection: the idle ones are likely as dead as the one that failed

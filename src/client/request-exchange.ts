@@ -119,6 +119,11 @@ export class RequestExchange implements Exchange {
     }
   }
 
+  /** request-target as written. */
+  get path(): string {
+    return this.#request.path;
+  }
+
   get isCancelled(): boolean {
     return this.#settled && this.#response === null;
   }

@@ -14,6 +14,8 @@ export interface ConnectionHost {
   readonly maxRequestsPerSocket: number;
   /** False once close() was called: responses then carry `Connection: close`. */
   readonly isAcceptingRequests: boolean;
+  /** The `serverTiming` option (fixed at construction): responses carry `Server-Timing: total;dur=<ms>`. */
+  readonly serverTiming: boolean;
   parserOptions(): RequestParserOptions;
   createRequest(socket: Socket, source: BodySource): IncomingMessage;
   createResponse(req: IncomingMessage, sink: ResponseSink, keepAlive: boolean): ServerResponse;

@@ -2,7 +2,8 @@
 // requests and responses, writes responses strictly in request order (pipelining), decides
 // keep-alive, pauses reading when a body is not consumed or responses pile up, keeps the per-phase
 // deadlines that the server's sweep checks, and is the only place that turns a ParseError into a
-// 'clientError' event or a canned error response.
+// 'clientError' event or a canned error response. It publishes the keel:server:* diagnostics
+// channels (see diagnostics.ts), only to channels that have subscribers.
 
 import type { Socket } from 'node:net';
 import { ParseError, keelError } from '../common/errors.js';
@@ -14,6 +15,15 @@ import { BodyKind } from '../http1/framing.js';
 import type { BodySource, IncomingMessage } from '../message/incoming-message.js';
 import type { ResponseSink, ServerResponse } from './server-response.js';
 import type { ConnectionHost } from './connection-host.js';
+import {
+  errorChannel,
+  requestStartChannel,
+  responseFinishChannel,
+  responseTimings,
+  timeoutChannel,
+  type TimeoutMessage,
+  type TimeoutPhase,
+} from './diagnostics.js';
 
 type WriteCallback = (error?: Error | null) => void;
 
@@ -41,6 +51,8 @@ function isContinueExpectation(value: string): boolean {
 
 export class ServerConnection implements ResponseSink, BodySource {
   readonly socket: Socket;
+  /** The server's `serverTiming` option (ResponseSink). */
+  readonly serverTiming: boolean;
   readonly #host: ConnectionHost;
   readonly #parser: RequestParser;
 
@@ -72,9 +84,15 @@ export class ServerConnection implements ResponseSink, BodySource {
   #requestDeadline = 0;
   #idleDeadline = 0;
   #lingerDeadline = 0;
+  // When the current phase began (ms since the epoch): keel:server:timeout's afterMs.
+  #requestClockAt = 0;
+  #idleSince = 0;
+  /** performance.now() of the current request's first byte; 0 = none, or nobody needs timings. */
+  #firstByteAt = 0;
 
   constructor(socket: Socket, host: ConnectionHost) {
     this.socket = socket;
+    this.serverTiming = host.serverTiming;
     this.#host = host;
     this.#parser = new RequestParser(host.parserOptions());
     socket.on('data', this.#onData);
@@ -120,9 +138,12 @@ export class ServerConnection implements ResponseSink, BodySource {
 
   /** Called by the server's sweep: fire whichever phase deadline has passed. */
   checkDeadlines(now: number): void {
-    if (this.#headersDeadline !== 0 && now >= this.#headersDeadline) this.#onRequestTimeout('headers');
-    else if (this.#requestDeadline !== 0 && now >= this.#requestDeadline) this.#onRequestTimeout('request');
-    else if (this.#idleDeadline !== 0 && now >= this.#idleDeadline) this.socket.destroy();
+    if (this.#headersDeadline !== 0 && now >= this.#headersDeadline) this.#onRequestTimeout('headers', now);
+    else if (this.#requestDeadline !== 0 && now >= this.#requestDeadline) this.#onRequestTimeout('request', now);
+    else if (this.#idleDeadline !== 0 && now >= this.#idleDeadline) {
+      if (timeoutChannel.hasSubscribers) this.#publishTimeout('idle', now - this.#idleSince);
+      this.socket.destroy();
+    }
     else if (this.#lingerDeadline !== 0 && now >= this.#lingerDeadline) this.socket.destroy();
   }
 
@@ -135,6 +156,7 @@ export class ServerConnection implements ResponseSink, BodySource {
     }
     if (this.#lingerDeadline !== 0) return; // closing: discard what the peer still sends
     if (!this.#requestStarted) this.#startRequestClock(Date.now());
+    if (this.#firstByteAt === 0 && (this.serverTiming || responseFinishChannel.hasSubscribers)) this.#firstByteAt = performance.now();
     this.#lastChunk = chunk;
     this.#parser.push(chunk);
     const socket = this.socket;
@@ -235,6 +257,10 @@ export class ServerConnection implements ResponseSink, BodySource {
     }
 
     const res = host.createResponse(req, this, keepAlive);
+    if (this.serverTiming || responseFinishChannel.hasSubscribers) {
+      const now = performance.now();
+      res._marks = { firstByteAt: this.#firstByteAt || now, headAt: now, dispatchedAt: 0, endAt: 0 };
+    }
     this.#queue.push(res);
     this.#reading = req;
     this.#readingResponse = res;
@@ -244,6 +270,8 @@ export class ServerConnection implements ResponseSink, BodySource {
       this.#onMessageEnd(this.#parser.trailers);
     }
 
+    if (res._marks !== null) res._marks.dispatchedAt = performance.now();
+    if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: req, response: res, socket: this.socket });
     const expect = head.expect;
     if (expect !== undefined && head.versionMinor >= 1) {
       if (isContinueExpectation(expect)) {
@@ -284,6 +312,8 @@ export class ServerConnection implements ResponseSink, BodySource {
     req.push(null);
     this.#requestDeadline = 0;
     this.#requestStarted = false;
+    // Pipelined: the next request's first bytes are already buffered (its timings start now).
+    this.#firstByteAt = this.#firstByteAt !== 0 && this.#parser.bufferedBytes > 0 ? performance.now() : 0;
     if (this.#parser.bufferedBytes > 0 && !this.#closing) this.#startRequestClock(Date.now());
   }
 
@@ -309,6 +339,7 @@ export class ServerConnection implements ResponseSink, BodySource {
   #startRequestClock(now: number): void {
     const host = this.#host;
     this.#requestStarted = true;
+    this.#requestClockAt = now;
     this.#idleDeadline = 0;
     this.#headersDeadline = host.headersTimeout > 0 ? now + host.headersTimeout : 0;
     this.#requestDeadline = host.requestTimeout > 0 ? now + host.requestTimeout : 0;
@@ -403,7 +434,12 @@ export class ServerConnection implements ResponseSink, BodySource {
       }
       if (this.isIdle) {
         const timeout = this.#host.keepAliveTimeout;
-        this.#idleDeadline = timeout > 0 ? Date.now() + timeout : 0;
+        if (timeout > 0) {
+          this.#idleSince = Date.now();
+          this.#idleDeadline = this.#idleSince + timeout;
+        } else {
+          this.#idleDeadline = 0;
+        }
       }
     }
     this.#puller.run();
@@ -412,6 +448,9 @@ export class ServerConnection implements ResponseSink, BodySource {
   /** Bookkeeping after a response; returns true when the connection closes after it. */
   #afterResponse(res: ServerResponse): boolean {
     const req = res.req;
+    if (res._marks !== null && responseFinishChannel.hasSubscribers) {
+      responseFinishChannel.publish({ request: req, response: res, timings: responseTimings(res._marks, performance.now()) });
+    }
     // As Node: a body nobody reads is discarded so that the next request can be parsed.
     if (!req._consuming && req.readableFlowing !== true && req.listenerCount('readable') === 0) req._dump();
     if (res.shouldKeepAlive) return false;
@@ -454,6 +493,7 @@ export class ServerConnection implements ResponseSink, BodySource {
 
   #onParseError(error: ParseError): void {
     error.rawPacket = this.#lastChunk ?? undefined;
+    if (errorChannel.hasSubscribers) errorChannel.publish({ error, socket: this.socket });
     let silent = false;
     const req = this.#reading;
     if (req !== null) {
@@ -473,7 +513,8 @@ export class ServerConnection implements ResponseSink, BodySource {
     this.#setFailure({ error, status: error.status, silent });
   }
 
-  #onRequestTimeout(phase: 'headers' | 'request'): void {
+  #onRequestTimeout(phase: 'headers' | 'request', now: number): void {
+    if (timeoutChannel.hasSubscribers) this.#publishTimeout(phase, now - this.#requestClockAt);
     this.#headersDeadline = 0;
     this.#requestDeadline = 0;
     const error = keelError('ERR_HTTP_REQUEST_TIMEOUT', phase);
@@ -490,6 +531,11 @@ export class ServerConnection implements ResponseSink, BodySource {
       req.destroy(error);
     }
     this.#setFailure({ error, status: 408, silent });
+  }
+
+  #publishTimeout(phase: TimeoutPhase, afterMs: number): void {
+    const message: TimeoutMessage = { phase, afterMs, socket: this.socket };
+    timeoutChannel.publish(message);
   }
 
   #setFailure(failure: Failure): void {
@@ -529,6 +575,7 @@ export class ServerConnection implements ResponseSink, BodySource {
     // As Node: socket errors go to 'clientError' when someone listens, else the socket is destroyed.
     this.socket.removeListener('error', this.#onError);
     this.socket.on('error', noop);
+    if (errorChannel.hasSubscribers) errorChannel.publish({ error, socket: this.socket });
     if (this.#host.listenerCount('clientError') > 0) this.#host.emit('clientError', error, this.socket);
     else this.socket.destroy();
   };

@@ -11,6 +11,7 @@ import type { IncomingMessage } from '../message/incoming-message.js';
 import { OutgoingMessage, endArguments, type OutgoingHttpHeader, type OutgoingHttpHeaders } from '../message/outgoing-message.js';
 import { ConnectionOption, connectionOptions } from '../http1/framing.js';
 import { httpDate } from './date-cache.js';
+import type { RequestMarks } from './diagnostics.js';
 
 type WriteCallback = (error?: Error | null) => void;
 type Chunk = string | Buffer | Uint8Array;
@@ -30,6 +31,8 @@ export interface ResponseSink {
   readonly keepAliveTimeoutSeconds: number;
   /** False once the server is closing (server.close()): the response then ends the connection. */
   readonly isAcceptingRequests: boolean;
+  /** The server's `serverTiming` option: heads rendered here carry `Server-Timing: total;dur=<ms>`. */
+  readonly serverTiming: boolean;
 }
 
 const CRLF = '\r\n';
@@ -76,6 +79,8 @@ export class ServerResponse extends OutgoingMessage {
   _expectContinue = false;
   /** @internal Whether this response may carry a body (false for HEAD, 1xx, 204, 304). */
   _hasBody: boolean;
+  /** @internal performance.now() marks, set by the connection only when diagnostics or Server-Timing need them. */
+  _marks: RequestMarks | null = null;
 
   #sink: ResponseSink;
   #socket: Socket | null;
@@ -214,6 +219,8 @@ export class ServerResponse extends OutgoingMessage {
 
   override end(chunk?: Chunk | (() => void) | null, encoding?: BufferEncoding | (() => void), callback?: () => void): this {
     [chunk, encoding, callback] = endArguments(chunk, encoding, callback);
+    const marks = this._marks;
+    if (marks !== null && marks.endAt === 0) marks.endAt = performance.now();
     // Fast path: nothing is queued in the Writable, so the whole response can leave now, in order.
     if (!this.writableEnded && !this.destroyed && this.writableLength === 0 && !this.#outputDone) {
       if (chunk !== undefined && chunk !== null) {
@@ -270,6 +277,8 @@ export class ServerResponse extends OutgoingMessage {
       }
     }
     if (this.sendDate && !hasDate) head += `Date: ${httpDate()}\r\n`;
+    // W3C Server Timing: ms since the request head was parsed, added after the handler's own fields.
+    if (this.#sink.serverTiming && this._marks !== null) head += `Server-Timing: total;dur=${(performance.now() - this._marks.headAt).toFixed(1)}\r\n`;
     let framing = '';
     if (this._hasBody && !hasLength && !hasTransferEncoding) {
       if (bodyLength >= 0) {

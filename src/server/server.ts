@@ -74,6 +74,11 @@ export interface ServerOptions {
    * with no response, after a 'proxyProtocolError' event (err.code ERR_PROXY_PROTOCOL). Keel's option.
    */
   proxyProtocol?: ProxyProtocolOption;
+  /**
+   * Add `Server-Timing: total;dur=<ms>` (W3C Server Timing; ms since the request head was parsed,
+   * one decimal) to every response head Keel renders. Default false. Keel's option.
+   */
+  serverTiming?: boolean;
 }
 
 function checkTimeout(name: string, value: unknown, fallback: number): number {
@@ -107,6 +112,8 @@ export class Server extends net.Server implements ConnectionHost {
   maxRequestsPerSocket: number = MAX_REQUESTS_PER_SOCKET;
   /** Header section limit in bytes. */
   readonly maxHeaderSize: number;
+  /** Whether responses carry `Server-Timing: total;dur=<ms>` (option `serverTiming`, default false). */
+  readonly serverTiming: boolean;
 
   readonly #maxRequestTargetSize: number;
   readonly #joinDuplicateHeaders: boolean;
@@ -146,6 +153,7 @@ export class Server extends net.Server implements ConnectionHost {
     this.#IncomingMessage = opts.IncomingMessage ?? IncomingMessage;
     this.#ServerResponse = opts.ServerResponse ?? ServerResponse;
     this.#proxyProtocol = proxyProtocolVersions(opts.proxyProtocol);
+    this.serverTiming = opts.serverTiming === true;
     this.on('connection', this.#onConnection);
     if (requestListener) this.on('request', requestListener);
   }
