@@ -10,6 +10,13 @@
 // connection the instance closed just as nginx reused it (the keep-alive race, on nginx's side),
 // are both `error`s, and nginx resends the GET to the other instance. nginx's error log shows
 // both happening; the test reports the counts.
+//
+// Known engine bug (the second test, `todo` until fixed in src/server/server-connection.ts): a
+// connection accepted just before server.close() that has received no byte yet is neither closed
+// nor served: beginClose() leaves it open (not "idle": the request clock starts at accept) and
+// marks it closing, so its first request is never dispatched. nginx waits for an answer that never
+// comes; the instance's shutdown hangs to its timeout (5 s, then exit 1) and the client's request
+// times out. Under this load it happens in roughly 1 run in 10-15.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -179,7 +186,11 @@ test('two Keel instances behind nginx restart one at a time under load with zero
         `error log lines ${log.split('\n').filter(Boolean).length}`,
     );
 
-    assert.deepEqual(failures.slice(0, 10), [], `${failures.length} of ${total} requests failed`);
+    assert.deepEqual(
+      failures.slice(0, 10),
+      [],
+      `${failures.length} of ${total} requests failed (old A: ${ra.exit.stderr.trim()}; old B: ${rb.exit.stderr.trim()})`,
+    );
     assert.ok(total > 1000, `a steady load (${total} requests)`);
     assert.equal(ra.exit.code, 0, 'old A stopped gracefully');
     assert.equal(rb.exit.code, 0, 'old B stopped gracefully');
@@ -190,5 +201,34 @@ test('two Keel instances behind nginx restart one at a time under load with zero
     agent.destroy();
     for (const child of children) child.kill('SIGKILL');
     await ngx?.stop();
+  }
+});
+
+// The cause of the rare failure above, without nginx: the connection is accepted, the server
+// closes, then the first request arrives. Node 20's node:http answers it; closing it at once (as
+// an idle keep-alive connection) is fine too: a load balancer resends an idempotent request after
+// a connection error. Keel does neither: the connection stays open with the request unread.
+test('a connection accepted before close() whose first request comes after it is answered or closed', {
+  todo: 'engine bug: ServerConnection.beginClose() leaves a connection that has received nothing open and never dispatches its request',
+  timeout: 5000,
+}, async () => {
+  const { default: http } = await import('keel');
+  const server = http.createServer((req, res) => res.end('ok'));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const accepted = new Promise((resolve) => server.once('connection', resolve));
+  const sock = net.connect(server.address().port, '127.0.0.1');
+  try {
+    sock.on('error', () => {});
+    let received = '';
+    sock.on('data', (d) => (received += d));
+    await accepted;
+    server.close();
+    sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const closed = new Promise((resolve) => sock.once('close', resolve));
+    await Promise.race([closed, sleep(1000)]);
+    assert.ok(sock.destroyed || /^HTTP\/1\.1 200 /.test(received), `after 1 s: neither closed nor answered (received ${JSON.stringify(received)})`);
+  } finally {
+    sock.destroy();
+    server.closeAllConnections();
   }
 });
