@@ -44,6 +44,8 @@ interface Failure {
 
 /** Time a closed connection keeps reading (and discarding) so that its last response is not reset. */
 const LINGER_MS = 5_000;
+/** After close(), how long a connection that has sent nothing yet may still send its request. */
+const NEW_CONNECTION_GRACE_MS = 1_000;
 
 function isContinueExpectation(value: string): boolean {
   return value.length === 12 && value.toLowerCase() === '100-continue';
@@ -125,8 +127,19 @@ export class ServerConnection implements ResponseSink, BodySource {
     // A request whose head is partly received is still parsed and answered (with Connection:
     // close, since the server no longer accepts requests); nothing after it is dispatched.
     this.#shuttingDown = true;
+    if (this.#hasReceivedNothing()) {
+      // Accepted just before close(): its first request may be on the way. It is answered (with
+      // Connection: close) if it arrives within NEW_CONNECTION_GRACE_MS; else the connection closes.
+      const graceEnd = Date.now() + NEW_CONNECTION_GRACE_MS;
+      if (this.#headersDeadline === 0 || this.#headersDeadline > graceEnd) this.#headersDeadline = graceEnd;
+      return;
+    }
     if (this.#parser.isIdle) this.#closing = true;
     if (this.isIdle) this.#endSocket();
+  }
+
+  #hasReceivedNothing(): boolean {
+    return this.#requests === 0 && this.#lastChunk === null;
   }
 
   /** Abort every request in flight (their `signal`) with `reason`, then destroy the socket. */
@@ -514,6 +527,10 @@ export class ServerConnection implements ResponseSink, BodySource {
   }
 
   #onRequestTimeout(phase: 'headers' | 'request', now: number): void {
+    if (this.#shuttingDown && this.#hasReceivedNothing()) {
+      this.#endSocket(); // the shutdown grace of a connection that never sent anything: no 408
+      return;
+    }
     if (timeoutChannel.hasSubscribers) this.#publishTimeout(phase, now - this.#requestClockAt);
     this.#headersDeadline = 0;
     this.#requestDeadline = 0;
