@@ -1,19 +1,24 @@
-// The access log: one line per response, written when the response finishes ('finish') or its
-// connection closes first ('close', recorded as aborted). It counts the body bytes by wrapping the
-// response's write/end before any other layer (so keel/compress hands it the compressed bytes).
+// The access log: one line per response, built on Keel's diagnostics channels —
+// keel:server:response:finish (the last byte handed to the socket) and keel:server:response:abort
+// (the connection closed first, logged as aborted). The messages carry the request, the response,
+// the per-phase timings and the body bytes sent (after keel/compress, when it is in use).
 
+import diagnostics from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from '../keel.js';
 import { formatCombined, formatJson, type AccessRecord } from './log-format.js';
 import type { LogFormat } from './args.js';
 import type { LogSink } from './log-sink.js';
 
-type Chunk = string | Uint8Array;
-
-function sizeOf(chunk: unknown, encoding: unknown): number {
-  if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
-  if (chunk instanceof Uint8Array) return chunk.byteLength;
-  return 0;
+/** What keel:server:response:finish and keel:server:response:abort publish (README, Observability). */
+interface ResponseMessage {
+  request: IncomingMessage;
+  response: ServerResponse;
+  timings: { queuedMs: number; handlerMs: number; writtenMs: number };
+  bytes: number;
 }
+
+const FINISH = 'keel:server:response:finish';
+const ABORT = 'keel:server:response:abort';
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
@@ -23,49 +28,38 @@ export class AccessLog {
   readonly #render: (record: AccessRecord) => string;
   readonly #sink: LogSink;
 
-  /** A log in `format` ('combined' or 'json') written to `sink`. */
+  /** A log in `format` ('combined' or 'json') written to `sink`, for every Keel server of the process. */
   constructor(format: Exclude<LogFormat, 'off'>, sink: LogSink) {
     this.#render = format === 'json' ? formatJson : formatCombined;
     this.#sink = sink;
+    diagnostics.subscribe(FINISH, this.#onFinish);
+    diagnostics.subscribe(ABORT, this.#onAbort);
   }
 
-  /** Start observing one exchange; call first, before anything wraps or writes to `res`. */
-  observe(req: IncomingMessage, res: ServerResponse): void {
-    const start = new Date();
-    const startNs = process.hrtime.bigint();
-    const { method = '-', url, httpVersion } = req;
-    const remote = req.socket?.remoteAddress ?? '-';
-    let bytes = 0;
-    const write = res.write;
-    const end = res.end;
-    res.write = function (this: ServerResponse, chunk: Chunk, ...rest: unknown[]): boolean {
-      bytes += sizeOf(chunk, rest[0]);
-      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as ServerResponse['write'];
-    res.end = function (this: ServerResponse, ...args: unknown[]): ServerResponse {
-      if (typeof args[0] !== 'function') bytes += sizeOf(args[0], args[1]);
-      return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
-    } as ServerResponse['end'];
-    let isLogged = false;
-    const done = (aborted: boolean): void => {
-      if (isLogged) return;
-      isLogged = true;
-      this.#sink.line(this.#render({
-        start,
-        durationMs: Number(process.hrtime.bigint() - startNs) / 1e6,
-        pid: process.pid,
-        remote,
-        method,
-        url,
-        httpVersion,
-        status: res.statusCode,
-        bytes,
-        referer: single(req.headers.referer),
-        userAgent: single(req.headers['user-agent']),
-        aborted,
-      }));
-    };
-    res.once('finish', () => done(false));
-    res.once('close', () => done(!res.writableFinished));
+  /** Stop logging. */
+  close(): void {
+    diagnostics.unsubscribe(FINISH, this.#onFinish);
+    diagnostics.unsubscribe(ABORT, this.#onAbort);
+  }
+
+  #onFinish = (message: unknown): void => this.#write(message as ResponseMessage, false);
+  #onAbort = (message: unknown): void => this.#write(message as ResponseMessage, true);
+
+  #write({ request, response, timings, bytes }: ResponseMessage, aborted: boolean): void {
+    const durationMs = timings.queuedMs + timings.handlerMs + timings.writtenMs;
+    this.#sink.line(this.#render({
+      start: new Date(Date.now() - durationMs),
+      durationMs,
+      pid: process.pid,
+      remote: request.socket?.remoteAddress ?? '-',
+      method: request.method ?? '-',
+      url: request.url,
+      httpVersion: request.httpVersion,
+      status: response.statusCode,
+      bytes,
+      referer: single(request.headers.referer),
+      userAgent: single(request.headers['user-agent']),
+      aborted,
+    }));
   }
 }

@@ -42,13 +42,13 @@ export function runServerProcess(config: Config, tls: TlsMaterial | null, role: 
   const readiness = new Readiness();
   const tracker = new ConnectionTracker();
   const sink = new LogSink();
-  const log = config.log === 'off' ? null : new AccessLog(config.log, sink);
+  // Built on the keel:server:response:* diagnostics channels: it sees every response of this process.
+  if (config.log !== 'off') new AccessLog(config.log, sink);
   const workerHeader = process.env.KEEL_DEBUG_WORKER === '1' ? String(process.pid) : null;
   const proxy = config.command === 'proxy' ? createProxyHandler(config) : null;
   const app = config.command === 'serve' ? createServeHandler(config) : proxy!;
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    log?.observe(req, res);
     const socket = req.socket;
     tracker.requestStarted(socket);
     res.once('close', () => tracker.requestEnded(socket));

@@ -9,6 +9,8 @@ import type { Socket } from 'node:net';
 export const requestStartChannel = diagnostics.channel('keel:server:request:start');
 /** `keel:server:response:finish` { request, response, timings }: the response's last byte went to the socket. */
 export const responseFinishChannel = diagnostics.channel('keel:server:response:finish');
+/** `{ request, response, timings, bytes }`: the connection closed before the response was complete. */
+export const responseAbortChannel = diagnostics.channel('keel:server:response:abort');
 /** `keel:server:error` { error, socket }: a client error (a ParseError, a socket error). */
 export const errorChannel = diagnostics.channel('keel:server:error');
 /** `keel:server:timeout` { phase, afterMs, socket }: a headers, request or idle deadline fired. */

@@ -18,6 +18,7 @@ import type { ConnectionHost } from './connection-host.js';
 import {
   errorChannel,
   requestStartChannel,
+  responseAbortChannel,
   responseFinishChannel,
   responseTimings,
   timeoutChannel,
@@ -169,7 +170,7 @@ export class ServerConnection implements ResponseSink, BodySource {
     }
     if (this.#lingerDeadline !== 0) return; // closing: discard what the peer still sends
     if (!this.#requestStarted) this.#startRequestClock(Date.now());
-    if (this.#firstByteAt === 0 && (this.serverTiming || responseFinishChannel.hasSubscribers)) this.#firstByteAt = performance.now();
+    if (this.#firstByteAt === 0 && (this.serverTiming || responseFinishChannel.hasSubscribers || responseAbortChannel.hasSubscribers)) this.#firstByteAt = performance.now();
     this.#lastChunk = chunk;
     this.#parser.push(chunk);
     const socket = this.socket;
@@ -270,7 +271,7 @@ export class ServerConnection implements ResponseSink, BodySource {
     }
 
     const res = host.createResponse(req, this, keepAlive);
-    if (this.serverTiming || responseFinishChannel.hasSubscribers) {
+    if (this.serverTiming || responseFinishChannel.hasSubscribers || responseAbortChannel.hasSubscribers) {
       const now = performance.now();
       res._marks = { firstByteAt: this.#firstByteAt || now, headAt: now, dispatchedAt: 0, endAt: 0 };
     }
@@ -462,7 +463,7 @@ export class ServerConnection implements ResponseSink, BodySource {
   #afterResponse(res: ServerResponse): boolean {
     const req = res.req;
     if (res._marks !== null && responseFinishChannel.hasSubscribers) {
-      responseFinishChannel.publish({ request: req, response: res, timings: responseTimings(res._marks, performance.now()) });
+      responseFinishChannel.publish({ request: req, response: res, timings: responseTimings(res._marks, performance.now()), bytes: res._bodyBytes });
     }
     // As Node: a body nobody reads is discarded so that the next request can be parsed.
     if (!req._consuming && req.readableFlowing !== true && req.listenerCount('readable') === 0) req._dump();
@@ -604,6 +605,9 @@ export class ServerConnection implements ResponseSink, BodySource {
     this.#reading = null;
     if (req !== null) req._abort();
     for (const res of this.#queue) {
+      if (res._marks !== null && responseAbortChannel.hasSubscribers) {
+        responseAbortChannel.publish({ request: res.req, response: res, timings: responseTimings(res._marks, performance.now()), bytes: res._bodyBytes });
+      }
       res.req._abort();
       res._abort();
     }

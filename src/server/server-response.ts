@@ -208,6 +208,11 @@ export class ServerResponse extends OutgoingMessage {
     return this;
   }
 
+  /** @internal Body bytes handed to the connection so far (after any compression layer). */
+  get _bodyBytes(): number {
+    return this.#bodyBytes;
+  }
+
   override _write(chunk: Chunk, encoding: BufferEncoding, callback: WriteCallback): void {
     this.#send(chunk, encoding, false, callback);
   }
