@@ -2,6 +2,11 @@
 //
 //   node bench/run.js [--server] [--client] [--duration S] [--rounds N]
 //                     [--scenario NAME] [--connections N] [--impls LIST] [--clients LIST] [--inflight N]
+//                     [--report]
+//
+// --report alone measures nothing: it writes bench/RESULTS.md and bench/chart.svg from the result
+// files (bench/report.js). With other options it runs the selected sections first, then writes
+// the report from the fresh results.
 //
 // Two sections, both by default: the server benchmark (Keel vs node:http under wrk, below)
 // first, then the client benchmark (bench/client.js: Keel's clients vs undici / node:http /
@@ -37,6 +42,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CLIENTS, clientPreflight, runClientBench } from './client.js';
+import { writeReport } from './report.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH_DIR);
@@ -112,6 +118,10 @@ function usage(code) {
       '  --clients LIST     comma-separated subset of: ' + CLIENTS.map((c) => c.id).join(', '),
       '  --inflight N       requests kept in flight (default 50)',
       '',
+      'report:',
+      '  --report           write bench/RESULTS.md and bench/chart.svg (bench/report.js); alone, from the',
+      '                     existing result files without measuring; with other options, after the run',
+      '',
       '  -h, --help         this text',
       '',
       'Given without --server / --client, --scenario / --connections / --impls imply --server and',
@@ -123,7 +133,11 @@ function usage(code) {
 }
 
 function parseArgs(argv) {
-  const opts = { duration: 5, rounds: 3, scenario: null, connections: null, impls: null, server: false, client: false, clients: null, inflight: 50 };
+  const opts = { duration: 5, rounds: 3, scenario: null, connections: null, impls: null, server: false, client: false, clients: null, inflight: 50, report: false, reportOnly: false };
+  if (argv.length && argv.every((a) => a === '--report')) {
+    opts.report = opts.reportOnly = true;
+    return opts;
+  }
   const implied = { server: false, client: false };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
@@ -166,6 +180,9 @@ function parseArgs(argv) {
       }
       case '--server':
         opts.server = true;
+        break;
+      case '--report':
+        opts.report = true;
         break;
       case '--client':
         opts.client = true;
@@ -785,6 +802,10 @@ function gitInfo() {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.reportOnly) {
+    writeReport();
+    return 0;
+  }
   const wrkVersion = preflight(opts);
   let code = 0;
   if (opts.server) code = await serverSection(opts, wrkVersion);
@@ -798,6 +819,7 @@ async function main() {
     });
     code = Math.max(code, clientCode);
   }
+  if (opts.report) writeReport();
   return code;
 }
 
