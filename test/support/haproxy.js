@@ -30,8 +30,9 @@
 // has its own handler for it).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants as fsConstants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { freePort, installHooks, killNow, removeHooks, running, sleep } from './daemons.js';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -121,70 +122,7 @@ ${healthCheck ? `  option httpchk GET ${healthCheck}\n` : ''}${backend ? `${back
 `;
 }
 
-// ---------------------------------------------------------------- process bookkeeping
-
-const running = new Set();
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-let hooksInstalled = false;
-
-function killNow(inst) {
-  const { child } = inst;
-  if (child.exitCode === null && child.signalCode === null) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-  try {
-    rmSync(inst.dir, { recursive: true, force: true });
-  } catch {
-    // best effort
-  }
-  running.delete(inst);
-}
-
-function onExit() {
-  for (const inst of [...running]) killNow(inst);
-}
-
-function onSignal(sig) {
-  for (const inst of [...running]) killNow(inst);
-  removeHooks();
-  if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-}
-
-const signalHandlers = Object.fromEntries(SIGNALS.map((s) => [s, () => onSignal(s)]));
-
-function installHooks() {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', onExit);
-  for (const s of SIGNALS) process.on(s, signalHandlers[s]);
-}
-
-function removeHooks() {
-  if (!hooksInstalled) return;
-  hooksInstalled = false;
-  process.off('exit', onExit);
-  for (const s of SIGNALS) process.off(s, signalHandlers[s]);
-}
-
 // ---------------------------------------------------------------- start / stop
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.once('error', reject);
-    s.listen(0, HOST, () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** True when `port` answers GET /ready with HAProxy's monitor 200. */
 function isReady(port) {

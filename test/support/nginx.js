@@ -41,8 +41,9 @@
 // its own handler for it).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { freePort, installHooks, killNow, removeHooks, running, sleep } from './daemons.js';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -226,71 +227,7 @@ ${opts.locations ?? ''}
 `;
 }
 
-// ---------------------------------------------------------------- process bookkeeping
-
-const running = new Set(); // instances whose nginx may still be alive or whose dir still exists
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-let hooksInstalled = false;
-
-function killNow(inst) {
-  const { child } = inst;
-  if (child.exitCode === null && child.signalCode === null) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-  try {
-    rmSync(inst.dir, { recursive: true, force: true });
-  } catch {
-    // best effort
-  }
-  running.delete(inst);
-}
-
-function onExit() {
-  for (const inst of [...running]) killNow(inst);
-}
-
-function onSignal(sig) {
-  for (const inst of [...running]) killNow(inst);
-  removeHooks();
-  // If nobody else handles this signal, let it have its default effect (terminate).
-  if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-}
-
-const signalHandlers = Object.fromEntries(SIGNALS.map((s) => [s, () => onSignal(s)]));
-
-function installHooks() {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', onExit);
-  for (const s of SIGNALS) process.on(s, signalHandlers[s]);
-}
-
-function removeHooks() {
-  if (!hooksInstalled) return;
-  hooksInstalled = false;
-  process.off('exit', onExit);
-  for (const s of SIGNALS) process.off(s, signalHandlers[s]);
-}
-
 // ---------------------------------------------------------------- start / stop
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.once('error', reject);
-    s.listen(0, HOST, () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function canConnect(port) {
   return new Promise((resolve) => {
