@@ -1,0 +1,76 @@
+// Seed inputs for the coverage-guided fuzz targets, built from shared/conformance/vectors.json, a
+// few hand-written messages and streams of the differential fuzzer's generator. run.js writes them
+// to the gitignored work dir (.work/seeds/<target>/, one file per seed) before each run; the
+// regression test replays a sample of them. Nothing here is committed as data.
+
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadVectors, RESPONSE_CATEGORY } from '../../http1/vector-helpers.js';
+import { generateStream, mulberry32 } from '../generator.js';
+import { selectorOf } from './targets/response.js';
+
+/** Streams of the request generator (test/fuzz/generator.js) added to the request seeds. */
+const GENERATED_STREAMS = 300;
+const GENERATOR_SEED = 6;
+
+const b = (s) => Buffer.from(s, 'latin1');
+
+/** Hand-written responses: [name, request methods, stream]. */
+const RESPONSES = [
+  ['chunked-trailers', ['GET'], 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n0\r\nX-T: 1\r\n\r\n'],
+  ['pipelined', ['GET', 'HEAD', 'GET'], 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxHTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nHTTP/1.1 304 Not Modified\r\n\r\n'],
+  ['connect-200', ['CONNECT'], 'HTTP/1.1 200 Connection Established\r\n\r\ntunnel bytes'],
+  ['continue-then-final', ['POST'], 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n'],
+  ['http10-close', ['GET'], 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.0 200 OK\r\n\r\n'],
+  ['keep-alive-10', ['GET', 'GET'], 'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n'],
+  ['close-field', ['GET'], 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nxtrailing'],
+];
+
+/** Hand-written chunked bodies (after the fixed heads of targets/chunked.js). */
+const CHUNKED_BODIES = [
+  ['simple', '5\r\nhello\r\n0\r\n\r\n'],
+  ['extensions', '3;a=b;c="q\\"d"\r\nabc\r\nA;n\r\n0123456789\r\n0;last\r\n\r\n'],
+  ['trailers', '1\r\nx\r\n0\r\nExpires: 0\r\nX-Sum: abc\r\n\r\n'],
+  ['upper-hex', 'F\r\n0123456789abcde\r\n0\r\n\r\n'],
+  ['leading-zeros', '0001\r\nx\r\n000\r\n\r\n'],
+  ['then-next-message', '0\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n'],
+  ['max-size', '1fffffffffffff\r\n'],
+  ['too-big', '20000000000000\r\n'],
+];
+
+/** The seeds of one target: [[name, Buffer]]. */
+export function seedsFor(target) {
+  const vectors = loadVectors();
+  const requests = vectors.filter((v) => v.category !== RESPONSE_CATEGORY);
+  if (target === 'request') {
+    const rng = mulberry32(GENERATOR_SEED);
+    return [
+      ...requests.map((v) => [`vector-${v.name}`, v.buf]),
+      ...Array.from({ length: GENERATED_STREAMS }, (_, i) => [`generated-${GENERATOR_SEED}-${i}`, generateStream(rng).buf]),
+    ];
+  }
+  if (target === 'response') {
+    const withSelector = (methods, buf) => Buffer.concat([Buffer.from([selectorOf(methods)]), buf]);
+    return [
+      ...vectors.filter((v) => v.category === RESPONSE_CATEGORY)
+        .map((v) => [`vector-${v.name}`, withSelector(v.method ? String(v.method).toUpperCase().split(',') : ['GET'], v.buf)]),
+      ...RESPONSES.map(([name, methods, s]) => [`hand-${name}`, withSelector(methods, b(s))]),
+    ];
+  }
+  if (target === 'chunked') {
+    // The body of every request vector that says chunked: what follows its header section.
+    const bodies = requests.filter((v) => /chunked/i.test(v.buf.toString('latin1')) && v.buf.includes('\r\n\r\n'))
+      .map((v) => [`vector-${v.name}`, v.buf.subarray(v.buf.indexOf('\r\n\r\n') + 4)]);
+    return [...bodies, ...CHUNKED_BODIES.map(([name, s]) => [`hand-${name}`, b(s)])];
+  }
+  throw new Error(`unknown target ${target}`);
+}
+
+/** Write the seeds of `target` into `dir` (emptied first); returns how many. */
+export function writeSeeds(target, dir) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const seeds = seedsFor(target);
+  for (const [name, buf] of seeds) writeFileSync(join(dir, name), buf);
+  return readdirSync(dir).length;
+}
