@@ -1,7 +1,7 @@
 // Memory per idle keep-alive connection: Keel vs node:http (`npm run bench:conns`; see the
 // "Memory per idle connection" section of bench/README.md).
 //
-//   node bench/conns.js [--conns N] [--rounds N] [--json]      (after `npm run build`)
+//   node bench/conns.js [--conns N] [--rounds N] [--json] [--heap-snapshot[=DIR]]   (after `npm run build`)
 //
 // An "idle keep-alive connection" is one that completed one request (GET / -> 200 "Hello World")
 // and is waiting for the next. For every round, keel then node:http (alternating), this runner:
@@ -29,15 +29,21 @@
 // Memory is measured inside the server (so the holder's sockets and this process do not pollute
 // it). The table shows the median over the rounds. Full data: bench/conns-results.json.
 //
+// --heap-snapshot (a profiling aid, slow: use it with --conns 2000 or so) also has each server
+// write a V8 heap snapshot at the baseline and, at the end of the round, with the N connections
+// open; the runner then prints, per implementation, which objects the connections added:
+// count and self size per connection, by constructor / closure / internal type (heapCensus()).
+//
 // Exit status: 0 ok; 1 bad usage / setup failure (file-descriptor limit, ports, missing build);
 // 2 if Keel failed to open or keep connections, or failed normal-client requests (results are
 // still printed and written).
 
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -207,6 +213,9 @@ async function serverChild(impl) {
         cpuAfterGcUs: cpuUs(),
         at: Date.now(),
       });
+    } else if (msg.type === 'snapshot') {
+      // --heap-snapshot: the whole heap (v8 collects garbage first), for heapCensus()
+      process.send({ id: msg.id, file: v8.writeHeapSnapshot(msg.file) });
     } else if (msg.type === 'exit') {
       process.exit(0);
     }
@@ -551,7 +560,7 @@ async function waitConnections(server, want, timeoutMs) {
   }
 }
 
-async function runRound(impl, opts) {
+async function runRound(impl, roundNo, opts) {
   const fds = opts.conns + FD_MARGIN;
   let server = null;
   let holder = null;
@@ -562,8 +571,14 @@ async function runRound(impl, opts) {
     holder = await spawnChild('holder', [], { cpu: CLIENT_CPU, fds });
     await warmUp(port);
     // Baseline: the warm-up connections must be gone (closed by the client, seen by the server).
-    const before = await waitConnections(server, 0, 5000);
+    let before = await waitConnections(server, 0, 5000);
     if (before.connections !== 0) throw new Error(`${before.connections} warm-up connection(s) still open on the server`);
+    const snapshots = opts.heapSnapshot ? { dir: opts.heapSnapshot, prefix: `${impl}-${roundNo}` } : null;
+    if (snapshots) {
+      // the baseline snapshot, then a fresh baseline reading (the snapshot costs time and memory)
+      snapshots.before = (await call(server, { type: 'snapshot', file: path.join(snapshots.dir, `${snapshots.prefix}-before.heapsnapshot`) }, 300_000)).file;
+      before = await call(server, { type: 'measure' }, 30_000);
+    }
 
     const opened = await call(holder, { type: 'open', port, conns: opts.conns }, 120_000);
     await sleep(500); // let the last responses' bookkeeping settle (keep-alive timers armed, etc.)
@@ -574,6 +589,11 @@ async function runRound(impl, opts) {
     const normal = await normalClient(port, NORMAL_REQUESTS);
     const end = await call(server, { type: 'measure' }, 60_000);
     const held = await call(holder, { type: 'status' }, 10_000);
+    if (snapshots) {
+      // with the N connections still open (taken last: it would disturb the CPU and latency figures)
+      snapshots.after = (await call(server, { type: 'snapshot', file: path.join(snapshots.dir, `${snapshots.prefix}-after.heapsnapshot`) }, 300_000)).file;
+      result.snapshots = { before: snapshots.before, after: snapshots.after, connections: after.connections };
+    }
 
     // Per connection: divided by the connections the server actually had (the N held by the
     // holder; any failed ones are reported as errors).
@@ -665,14 +685,16 @@ function summarize(rounds) {
     cpuPerConnUs: round3(med((r) => r.cpuPerConnUs)),
     idleCpuMsPerS: round3(med((r) => r.idleCpuMsPerS)),
     openMs: med((r) => r.openMs),
+    // ok / total summed over the rounds (a failed round counts all its requests as failed);
+    // latencies are the medians of the rounds' percentiles
     normal: {
-      ok: med((r) => r.normal.ok),
-      total: NORMAL_REQUESTS,
+      ok: rounds.reduce((sum, r) => sum + (r.ok ? r.normal.ok : 0), 0),
+      total: NORMAL_REQUESTS * rounds.length,
       p50Ms: round3(med((r) => r.normal.p50Ms)),
       p99Ms: round3(med((r) => r.normal.p99Ms)),
     },
     problems: rounds.flatMap((r, i) => r.problems.map((p) => `round ${i + 1}: ${p}`)),
-    rounds,
+    perRound: rounds,
   };
 }
 
@@ -707,6 +729,105 @@ function gitInfo() {
   }
 }
 
+// ---------------------------------------------------------------- runner: heap snapshots (--heap-snapshot)
+
+/** Groups a heap snapshot node: JS objects by constructor, closures by function name, the rest by kind. */
+function censusKey(type, name) {
+  switch (type) {
+    case 'object':
+      return name; // the constructor: Socket, ServerConnection, Object, Array, Map...
+    case 'closure':
+      return `closure ${name || '(anonymous)'}`;
+    case 'array':
+      return name; // V8's backing stores: (object properties), (object elements), ... (unnamed: see heapCensus)
+    case 'string':
+    case 'concatenated string':
+    case 'sliced string':
+      return '(strings)';
+    case 'number':
+      return '(heap numbers)';
+    case 'code':
+      return '(compiled code)';
+    case 'native':
+    case 'synthetic':
+      return `native: ${name.replace(/ @\d+$/, '')}`; // embedder (C++) objects and off-heap data; not in heapUsed
+    default:
+      return `(${type}) ${name.replace(/ @\d+$/, '')}`;
+  }
+}
+
+/** Count and total self size of every group (censusKey) of a .heapsnapshot file. */
+function heapCensus(file) {
+  const snap = JSON.parse(readFileSync(file, 'utf8'));
+  const fields = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[0];
+  const stride = fields.length;
+  const iType = fields.indexOf('type');
+  const iName = fields.indexOf('name');
+  const iSize = fields.indexOf('self_size');
+  const iEdges = fields.indexOf('edge_count');
+  const { nodes, edges, strings } = snap;
+  // V8's unnamed arrays (a Map's hash table, a closure's feedback...) are named after the object
+  // holding them: "(array of Map)". Edges are stored node after node; to_node is a node offset.
+  const edgeStride = snap.snapshot.meta.edge_fields.length;
+  const iTo = snap.snapshot.meta.edge_fields.indexOf('to_node');
+  const weak = snap.snapshot.meta.edge_types[0].indexOf('weak');
+  const holderOf = new Map();
+  for (let i = 0, e = 0; i < nodes.length; i += stride) {
+    for (let k = 0; k < nodes[i + iEdges]; k++, e += edgeStride) {
+      const to = edges[e + iTo];
+      if (edges[e] !== weak && types[nodes[to + iType]] === 'array' && strings[nodes[to + iName]] === '' && !holderOf.has(to)) holderOf.set(to, i);
+    }
+  }
+  const census = new Map();
+  for (let i = 0; i < nodes.length; i += stride) {
+    const type = types[nodes[i + iType]];
+    let name = strings[nodes[i + iName]];
+    if (type === 'array' && name === '') {
+      const h = holderOf.get(i);
+      name = `(array of ${h === undefined ? '?' : types[nodes[h + iType]] === 'closure' ? 'a closure' : strings[nodes[h + iName]] || types[nodes[h + iType]]})`;
+    }
+    const key = censusKey(type, name);
+    let c = census.get(key);
+    if (c === undefined) census.set(key, (c = { count: 0, bytes: 0, native: type === 'native' || type === 'synthetic' }));
+    c.count++;
+    c.bytes += nodes[i + iSize];
+  }
+  return census;
+}
+
+/**
+ * What the N connections added to the heap: (after - before) / N per group, largest first, the
+ * groups under 4 bytes per connection left out; plus the JS total (natives are reported by Node's
+ * embedder graph, not part of heapUsed).
+ */
+function heapObjectsPerConn(beforeFile, afterFile, n) {
+  const before = heapCensus(beforeFile);
+  const after = heapCensus(afterFile);
+  const rows = [];
+  let jsBytes = 0;
+  for (const [name, a] of after) {
+    const b = before.get(name) ?? { count: 0, bytes: 0 };
+    const bytesPerConn = (a.bytes - b.bytes) / n;
+    if (!a.native) jsBytes += bytesPerConn;
+    if (Math.abs(bytesPerConn) < 4) continue;
+    rows.push({ name, countPerConn: round3((a.count - b.count) / n), bytesPerConn: Math.round(bytesPerConn) });
+  }
+  rows.sort((x, y) => y.bytesPerConn - x.bytesPerConn);
+  return { jsBytesPerConn: Math.round(jsBytes), objects: rows };
+}
+
+function heapObjectsTable(impl, h) {
+  const lines = [
+    `${IMPL_LABEL[impl]}: ${h.jsBytesPerConn.toLocaleString('en-US')} B of JS heap per connection (self sizes; natives listed apart), from ${h.snapshots.after}`,
+    '',
+    '| object (constructor / closure / V8 internal) | count/conn | bytes/conn |',
+    '|---|---:|---:|',
+  ];
+  for (const o of h.objects) lines.push(`| ${o.name} | ${o.countPerConn} | ${o.bytesPerConn.toLocaleString('en-US')} |`);
+  return lines.join('\n');
+}
+
 // ---------------------------------------------------------------- runner: options, preflight, main
 
 function usage(code) {
@@ -717,6 +838,8 @@ function usage(code) {
       `  --conns N     idle keep-alive connections to open (default 10000)`,
       '  --rounds N    rounds per implementation, alternating keel, node; medians reported (default 2)',
       '  --json        print the summary as JSON instead of the markdown table',
+      '  --heap-snapshot[=DIR]  also write server heap snapshots (baseline, with the N connections) to DIR',
+      '                (default: a new temp dir) and list the objects per connection (slow: try --conns 2000)',
       '  -h, --help    this text',
       '',
       `Full data goes to ${path.relative(ROOT, RESULTS)}.`,
@@ -732,7 +855,7 @@ function die(msg) {
 }
 
 function parseArgs(argv) {
-  const opts = { conns: 10_000, rounds: 2, json: false };
+  const opts = { conns: 10_000, rounds: 2, json: false, heapSnapshot: null };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let value;
@@ -750,6 +873,10 @@ function parseArgs(argv) {
     if (arg === '--conns') opts.conns = positiveInt();
     else if (arg === '--rounds') opts.rounds = positiveInt();
     else if (arg === '--json') opts.json = true;
+    else if (arg === '--heap-snapshot') {
+      opts.heapSnapshot = value ? path.resolve(value) : mkdtempSync(path.join(os.tmpdir(), 'keel-conns-'));
+      mkdirSync(opts.heapSnapshot, { recursive: true });
+    }
     else if (arg === '-h' || arg === '--help') usage(0);
     else {
       process.stderr.write(`bench/conns.js: unknown argument ${JSON.stringify(argv[i])}\n\n`);
@@ -790,7 +917,7 @@ async function main() {
   const rounds = { keel: [], node: [] };
   for (let i = 1; i <= opts.rounds; i++) {
     for (const impl of IMPLS) {
-      const r = await runRound(impl, opts);
+      const r = await runRound(impl, i, opts);
       if (!r.ok && r.setupProblem) die(r.error); // the machine cannot run it: no point going on
       rounds[impl].push(r);
       const status = r.ok
@@ -827,28 +954,47 @@ async function main() {
       warmup: { connections: WARMUP_CONNECTIONS, requests: WARMUP_REQUESTS },
     },
     // Per implementation: medians over the rounds (bytes per connection; external includes
-    // arrayBuffers), then every round's data in `rounds`.
+    // arrayBuffers), then every round's data in `perRound`.
     results: { keel: summarize(rounds.keel), node: summarize(rounds.node) },
   };
+  // Keel / node:http of the medians (< 1: Keel uses less)
+  const ratio = (key) => {
+    const a = report.results.keel[key];
+    const b = report.results.node[key];
+    return a != null && b ? Number((a / b).toFixed(4)) : null;
+  };
+  report.keelOverNode = { rss: ratio('rssPerConn'), heap: ratio('heapPerConn'), external: ratio('externalPerConn') };
+  if (opts.heapSnapshot) {
+    for (const impl of IMPLS) {
+      const last = rounds[impl].findLast((r) => r.ok && r.snapshots);
+      if (!last) continue;
+      process.stderr.write(`  reading ${IMPL_LABEL[impl]}'s heap snapshots...\n`);
+      const { before, after, connections } = last.snapshots;
+      report.results[impl].heapObjects = { snapshots: { before, after }, ...heapObjectsPerConn(before, after, connections) };
+    }
+  }
   writeFileSync(RESULTS, JSON.stringify(report, null, 2) + '\n');
 
   if (opts.json) {
-    const brief = { ...report, results: Object.fromEntries(IMPLS.map((impl) => [impl, { ...report.results[impl], rounds: undefined }])) };
+    const brief = { ...report, results: Object.fromEntries(IMPLS.map((impl) => [impl, { ...report.results[impl], perRound: undefined }])) };
     process.stdout.write(JSON.stringify(brief, null, 2) + '\n');
   } else {
-    const k = report.results.keel;
-    const nd = report.results.node;
-    const ratio = (a, b) => (a != null && b ? (a / b).toFixed(2) : 'n/a');
+    const fmtRatio = (x) => (x == null ? 'n/a' : x.toFixed(2));
     process.stdout.write(
       `\n${table(report)}\n\n` +
         `Median of ${opts.rounds} round(s). Bytes per idle keep-alive connection (one request served, waiting for the next), ` +
         `measured in the server after gc(): (with N open - baseline) / N; external includes arrayBuffers. ` +
-        `Keel / node:http: RSS ${ratio(k.rssPerConn, nd.rssPerConn)}, heap ${ratio(k.heapPerConn, nd.heapPerConn)}. ` +
+        `Keel / node:http: RSS ${fmtRatio(report.keelOverNode.rss)}, heap ${fmtRatio(report.keelOverNode.heap)}. ` +
         `Server CPU: to accept and answer the N connections, per connection; then while idle, ms per second. ` +
-        `Normal client: ${NORMAL_REQUESTS} sequential requests on one fresh keep-alive connection while the N are open. ` +
+        `Normal client: ${NORMAL_REQUESTS} sequential requests per round on one fresh keep-alive connection while the N are open (ok/total over all rounds). ` +
+        (opts.heapSnapshot ? 'With --heap-snapshot the RSS figures are unreliable (the snapshots inflate the baseline). ' : '') +
         `keepAliveTimeout ${KEEP_ALIVE_MS / 1000} s on both; node ${process.version}, commit ${git.commit}${git.srcDirty ? ' (src/ dirty)' : ''}.\n` +
         `Full results: ${path.relative(process.cwd(), RESULTS) || RESULTS}\n`,
     );
+    for (const impl of IMPLS) {
+      const h = report.results[impl].heapObjects;
+      if (h) process.stdout.write(`\n${heapObjectsTable(impl, h)}\n`);
+    }
   }
 
   const keelProblems = report.results.keel.problems;
