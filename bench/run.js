@@ -1,82 +1,85 @@
 // Keel benchmark runner (`npm run bench`; see bench/README.md).
 //
 //   node bench/run.js [--server] [--client] [--duration S] [--rounds N]
-//                     [--scenario NAME] [--connections N] [--impls LIST] [--clients LIST] [--inflight N]
-//                     [--report]
+//                     [--scenario NAME] [--connections N] [--impls LIST] [--no-ceilings]
+//                     [--clients LIST] [--inflight N] [--report]
 //
 // --report alone measures nothing: it writes bench/RESULTS.md and bench/chart.svg from the result
 // files (bench/report.js). With other options it runs the selected sections first, then writes
 // the report from the fresh results.
 //
-// Two sections, both by default: the server benchmark (Keel vs node:http under wrk, below)
-// first, then the client benchmark (bench/client.js: Keel's clients vs undici / node:http /
-// fetch against nginx). --server / --client select one. --duration and --rounds apply to both;
-// --scenario / --connections only to the server section and --clients / --inflight only to the
+// Two sections, both by default: the server benchmark (below) first, then the client benchmark
+// (bench/client.js: Keel's clients vs undici / node:http / fetch against nginx). --server /
+// --client select one. --duration and --rounds apply to both; --scenario / --connections /
+// --impls / --no-ceilings only to the server section and --clients / --inflight only to the
 // client section (given without --server / --client, they select their own section only).
 //
-// Server section:
-// For every scenario and round, for keel then node:http (alternating), it
-// starts a fresh `taskset -c 0 node bench/server.js <impl> <scenario> <port>`,
-// waits for `ready`, checks the responses are correct, runs a discarded 1 s
-// wrk warm-up, then the measured `taskset -c 1 wrk -t1 -c<N> -d<S>s --latency`,
-// and kills the server. The reported figure is the median req/s of the rounds.
-// Results: markdown table on stdout, full data in bench/results.json.
+// Server section: every scenario has its implementations — Keel and the peers its targets are
+// measured against — and, for the GET and JSON scenarios, reference ceilings (nginx `return 200`,
+// Bun.serve, a bare node:net server; reported, never targets; --no-ceilings leaves them out).
+// For every round and implementation (the order rotated every round) it starts a fresh server
+// pinned to CPU 0 (bench/launch.js), checks its answers (bench/checks.js), runs a discarded 1 s
+// wrk warm-up, then the measured `taskset -c 1 wrk -t1 -c<N> -d<S>s --latency`, and stops the
+// server. The reported figure is the median req/s of the rounds, with Keel's ratio to every other
+// implementation. Results: one markdown table per scenario on stdout, full data in
+// bench/results.json.
 //
-// The `api` scenario (router + JSON API, 20 routes) compares frameworks instead: the same REST
-// API (bench/apps/<impl>.js) on Keel with keel/router + keel/body, Fastify, Hono on
-// @hono/node-server, Express and plain node:http, `POST /api/items/<id>` with a 1 KiB JSON body
-// (lua/api-post.lua); rounds alternate the five (order rotated every round) and it gets its own
-// table: impl | req/s | Keel / impl. When keel/router or keel/body cannot be loaded, the Keel row
-// falls back to `keel (no batteries)` (bench/apps/keel-bare.js) and says so.
+//   keepalive, pipeline, json, close   Keel vs node:http and Fastify (the same handlers)
+//   api      router + JSON API (20 routes): the same REST API (bench/apps/<impl>.js) on Keel with
+//            keel/router + keel/body, Fastify, Hono, Express and node:http; when keel/router or
+//            keel/body cannot be loaded, the Keel row falls back to `keel (no batteries)`
+//   static   one 1 MiB file generated into a temp dir: keel/static vs node:http
+//            (fs.createReadStream) vs nginx (sendfile on), req/s and MiB/s
 //
-// Exit status: 0 ok; 1 bad usage / missing tools / runner failure;
-// 2 if Keel had wrk errors (non-2xx, socket errors), failed a correctness
-// check or crashed, or a client of the client section had errors (results
-// are still printed and written).
+// Exit status: 0 ok; 1 bad usage / missing tools / runner failure; 2 if Keel had wrk errors
+// (non-2xx, socket errors), failed a correctness check or crashed, or a client of the client
+// section had errors (results are still printed and written). Errors of the peers and the
+// ceilings are reported, and do not change the exit status.
 
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { checkServer } from './checks.js';
 import { CLIENTS, clientPreflight, runClientBench } from './client.js';
+import { HOST, IMPLS, SERVER_CPU, killAll, makeStaticRoot, serverVersions, startServer, track, unavailableReason } from './launch.js';
 import { writeReport } from './report.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH_DIR);
 const LUA_DIR = path.join(BENCH_DIR, 'lua');
-const SERVER = path.join(BENCH_DIR, 'server.js');
 const RESULTS = path.join(BENCH_DIR, 'results.json');
 const JSON_BODY_FILE = path.join(LUA_DIR, 'body-1k.json');
 
-const HOST = '127.0.0.1'; // all traffic stays on loopback
-const SERVER_CPU = '0';
 const WRK_CPU = '1';
 const WARMUP_SECONDS = 1;
+// Starting, checking and stopping a server around each run, roughly (for the time estimate).
+const RUN_OVERHEAD_SECONDS = 0.5;
 const PIPELINE_DEPTH = 16;
-const IMPLS = ['keel', 'node'];
-const IMPL_LABEL = {
-  keel: 'keel',
-  node: 'node:http',
-  'keel-bare': 'keel (no batteries)',
-  fastify: 'fastify',
-  hono: 'hono',
-  express: 'express',
-};
-// The `api` scenario's implementations (bench/apps/<impl>.js), in table order; --impls picks a
-// subset (keel-bare, Keel without keel/router + keel/body, may be added).
+// The static scenario's file, generated into a temp dir for the run.
+const STATIC_SIZE = 1024 * 1024;
+const STATIC_NAME = 'file-1mib.bin';
+const MIB = 1024 * 1024;
+
+// Keel and the peers of its targets, for the GET and JSON scenarios (same handlers in each).
+const BASIC_IMPLS = ['keel', 'node', 'fastify'];
+// The reference ceilings of the GET scenarios (bench/launch.js): not targets.
+const HELLO_CEILINGS = ['nginx', 'bun', 'bare-net'];
+// The `api` scenario's implementations (bench/apps/<impl>.js), in table order; keel-bare (Keel
+// without keel/router + keel/body) may be asked for with --impls.
 const API_IMPLS = ['keel', 'fastify', 'hono', 'express', 'node'];
-const API_IMPL_CHOICES = [...API_IMPLS, 'keel-bare'];
 // lua/api-post.lua cycles over these ids (passed as its second argument); the correctness check
 // POSTs each of them.
 const API_IDS = [1, 42, 317, 4711, 65536, 1000000];
 
-// id: used for --scenario and passed to bench/server.js (which maps it to a handler).
+// id: used for --scenario and passed to the servers (bench/server.js maps it to a handler).
+// impls: Keel and its peers, in table order; optional: run only when --impls names them;
+// ceilings: reference-only servers, run unless --no-ceilings (or --impls leaves them out).
+// baseline: the peer of the scenario's main ratio (shown in the chart).
 // connections: per-scenario default, overridden for all scenarios by --connections.
 const SCENARIOS = [
-  { id: 'keepalive', name: 'keep-alive GET', wrkArgs: [] },
+  { id: 'keepalive', name: 'keep-alive GET', impls: BASIC_IMPLS, ceilings: HELLO_CEILINGS, baseline: 'node', request: 'GET / -> 200 text/plain "Hello World"' },
   {
     id: 'pipeline',
     name: `pipelined GET x${PIPELINE_DEPTH}`,
@@ -85,12 +88,59 @@ const SCENARIOS = [
     // wrk only samples latency for part of a pipelined batch, and its percentiles
     // come out as 0 / nonsense: keep req/s, drop latency for this scenario.
     noLatency: true,
+    impls: BASIC_IMPLS,
+    ceilings: HELLO_CEILINGS,
+    baseline: 'node',
+    request: `${PIPELINE_DEPTH} GET / per write`,
   },
-  { id: 'json', name: '1 KiB JSON POST echo', script: 'post-json.lua', scriptArgs: [JSON_BODY_FILE] },
-  { id: 'close', name: 'Connection: close', wrkArgs: ['-H', 'Connection: close'], connections: 20 },
+  {
+    id: 'json',
+    name: '1 KiB JSON POST echo',
+    script: 'post-json.lua',
+    scriptArgs: [JSON_BODY_FILE],
+    impls: BASIC_IMPLS,
+    ceilings: ['bun'],
+    baseline: 'node',
+    request: 'POST / with a 1 KiB JSON body, parsed and echoed',
+  },
+  {
+    id: 'close',
+    name: 'Connection: close',
+    wrkArgs: ['-H', 'Connection: close'],
+    connections: 20,
+    impls: BASIC_IMPLS,
+    ceilings: HELLO_CEILINGS,
+    baseline: 'node',
+    request: 'GET / with Connection: close, a new connection per request',
+  },
   // Frameworks compared on one API: see bench/apps/ and the `api` section of bench/README.md.
-  { id: 'api', name: 'router + JSON API (20 routes)', script: 'api-post.lua', scriptArgs: [JSON_BODY_FILE, API_IDS.join(',')], frameworks: true },
+  {
+    id: 'api',
+    name: 'router + JSON API (20 routes)',
+    script: 'api-post.lua',
+    scriptArgs: [JSON_BODY_FILE, API_IDS.join(',')],
+    frameworks: true,
+    impls: API_IMPLS,
+    optional: ['keel-bare'],
+    baseline: 'fastify',
+    request: `POST /api/items/<id> (ids ${API_IDS.join(', ')}), 1 KiB JSON body`,
+  },
+  {
+    id: 'static',
+    name: 'static 1 MiB file',
+    path: `/${STATIC_NAME}`,
+    connections: 20,
+    impls: ['keel', 'node', 'nginx'],
+    baseline: 'nginx',
+    bytesPerResponse: STATIC_SIZE,
+    request: `GET /${STATIC_NAME} (1 MiB, generated into a temp dir): keel/static, node:http fs.createReadStream, nginx sendfile on`,
+  },
 ];
+
+const IMPL_CHOICES = [...new Set(SCENARIOS.flatMap((s) => [...s.impls, ...(s.optional ?? []), ...(s.ceilings ?? [])]))];
+const label = (impl) => IMPLS[impl]?.label ?? impl;
+const isKeel = (impl) => impl === 'keel' || impl === 'keel-bare';
+const roleOf = (scenario, impl) => (isKeel(impl) ? 'keel' : scenario.ceilings?.includes(impl) ? 'ceiling' : 'peer');
 
 // ---------------------------------------------------------------- options
 
@@ -100,7 +150,7 @@ function usage(code) {
     [
       'usage: node bench/run.js [options]        (or: npm run bench -- [options])',
       '',
-      '  --server           run the server section (Keel vs node:http under wrk)',
+      '  --server           run the server section (Keel vs node:http, Fastify, ... under wrk)',
       '  --client           run the client section (bench/client.js: clients against nginx)',
       '                     (default: both, server first; see below for implied sections)',
       '  --duration S       measured seconds per wrk / client run (default 5)',
@@ -109,10 +159,12 @@ function usage(code) {
       'server section:',
       '  --scenario NAME    run only one scenario: ' + SCENARIOS.map((s) => s.id).join(' | ') +
         ' (or its full name)',
-      '  --connections N    wrk connections for every scenario (default 50; Connection: close uses 20',
-      '                     unless --connections is given)',
-      '  --impls LIST       api scenario: comma-separated subset of ' + API_IMPL_CHOICES.join(', '),
-      '                     (default ' + API_IMPLS.join(',') + '; keel-bare = Keel without its batteries)',
+      '  --connections N    wrk connections for every scenario (default 50; Connection: close and static',
+      '                     use 20 unless --connections is given)',
+      '  --impls LIST       only these implementations, in every scenario that has them; comma-separated',
+      '                     subset of ' + IMPL_CHOICES.join(', '),
+      '                     (keel-bare = Keel without its batteries, api scenario only)',
+      '  --no-ceilings      leave out the reference ceilings (' + HELLO_CEILINGS.join(', ') + ')',
       '',
       'client section:',
       '  --clients LIST     comma-separated subset of: ' + CLIENTS.map((c) => c.id).join(', '),
@@ -124,8 +176,8 @@ function usage(code) {
       '',
       '  -h, --help         this text',
       '',
-      'Given without --server / --client, --scenario / --connections / --impls imply --server and',
-      '--clients / --inflight imply --client.',
+      'Given without --server / --client, --scenario / --connections / --impls / --no-ceilings imply',
+      '--server and --clients / --inflight imply --client.',
       '',
     ].join('\n'),
   );
@@ -133,7 +185,20 @@ function usage(code) {
 }
 
 function parseArgs(argv) {
-  const opts = { duration: 5, rounds: 3, scenario: null, connections: null, impls: null, server: false, client: false, clients: null, inflight: 50, report: false, reportOnly: false };
+  const opts = {
+    duration: 5,
+    rounds: 3,
+    scenario: null,
+    connections: null,
+    impls: null,
+    ceilings: true,
+    server: false,
+    client: false,
+    clients: null,
+    inflight: 50,
+    report: false,
+    reportOnly: false,
+  };
   if (argv.length && argv.every((a) => a === '--report')) {
     opts.report = opts.reportOnly = true;
     return opts;
@@ -172,12 +237,16 @@ function parseArgs(argv) {
         const ids = next().split(',').map((x) => x.trim()).filter(Boolean);
         if (!ids.length) die('--impls needs at least one implementation');
         for (const id of ids) {
-          if (!API_IMPL_CHOICES.includes(id)) die(`unknown implementation ${JSON.stringify(id)}; one of: ${API_IMPL_CHOICES.join(', ')}`);
+          if (!IMPL_CHOICES.includes(id)) die(`unknown implementation ${JSON.stringify(id)}; one of: ${IMPL_CHOICES.join(', ')}`);
         }
         opts.impls = [...new Set(ids)];
         implied.server = true;
         break;
       }
+      case '--no-ceilings':
+        opts.ceilings = false;
+        implied.server = true;
+        break;
       case '--server':
         opts.server = true;
         break;
@@ -222,8 +291,10 @@ function parseArgs(argv) {
     opts.server = implied.server || !implied.client;
     opts.client = implied.client || !implied.server;
   }
-  if (implied.server && !opts.server) process.stderr.write('bench/run.js: note: --scenario / --connections / --impls ignored (server section not selected)\n');
-  if (opts.impls && opts.scenario && opts.scenario !== 'api') die('--impls applies to the api scenario only');
+  if (implied.server && !opts.server) process.stderr.write('bench/run.js: note: --scenario / --connections / --impls / --no-ceilings ignored (server section not selected)\n');
+  if (!opts.ceilings && opts.impls?.some((impl) => HELLO_CEILINGS.includes(impl))) {
+    die(`--no-ceilings contradicts --impls ${opts.impls.join(',')} (which names a ceiling)`);
+  }
   if (implied.client && !opts.client) process.stderr.write('bench/run.js: note: --clients / --inflight ignored (client section not selected)\n');
   return opts;
 }
@@ -231,6 +302,24 @@ function parseArgs(argv) {
 function die(msg) {
   process.stderr.write(`bench/run.js: ${msg}\n`);
   process.exit(1);
+}
+
+/**
+ * The implementations of `scenario` for this run, in table order (Keel and the peers, then the
+ * ceilings), and the ones left out because they cannot run here ({ impl: reason }).
+ */
+function implsFor(scenario, opts, keelFallback) {
+  let impls = [...scenario.impls, ...(scenario.ceilings ?? [])];
+  if (opts.impls) impls = [...impls, ...(scenario.optional ?? [])].filter((impl) => opts.impls.includes(impl));
+  if (!opts.ceilings) impls = impls.filter((impl) => roleOf(scenario, impl) !== 'ceiling');
+  // the api scenario's Keel falls back to Keel without batteries when they fail to load
+  if (scenario.frameworks && keelFallback !== null) impls = [...new Set(impls.map((impl) => (impl === 'keel' ? 'keel-bare' : impl)))];
+  const unavailable = {};
+  for (const impl of impls) {
+    const why = unavailableReason(impl);
+    if (why) unavailable[impl] = why;
+  }
+  return { impls: impls.filter((impl) => !unavailable[impl]), unavailable };
 }
 
 // ---------------------------------------------------------------- preflight
@@ -274,140 +363,15 @@ function preflight(opts) {
   return (wrk.stdout + wrk.stderr).split('\n')[0].trim();
 }
 
-// ---------------------------------------------------------------- child process bookkeeping
-
-const children = new Set();
-
-function track(child) {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-function killAll(signal = 'SIGKILL') {
-  for (const child of children) {
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
-    }
-  }
-}
+// ---------------------------------------------------------------- interruption
 
 process.on('exit', () => killAll('SIGKILL'));
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
     process.stderr.write(`\nbench/run.js: ${sig}, stopping servers and wrk\n`);
     killAll('SIGKILL');
-    process.exit(sig === 'SIGINT' ? 130 : 143);
+    process.exit(sig === 'SIGINT' ? 130 : 143); // 'exit' hooks stop nginx and remove temp dirs
   });
-}
-
-function waitExit(child, ms) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve(true);
-    });
-  });
-}
-
-// ---------------------------------------------------------------- server
-
-// Server ports are picked below the kernel's ephemeral range, so they never
-// collide with wrk's client ports (the Connection: close scenario burns
-// through tens of thousands of them) or with their TIME_WAIT leftovers.
-function ephemeralLow() {
-  try {
-    const lo = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    return Number.isInteger(lo) ? lo : null;
-  } catch {
-    return null;
-  }
-}
-
-function tryListen(port) {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.unref();
-    s.once('error', () => resolve(null));
-    s.listen(port, HOST, () => {
-      const actual = s.address().port;
-      s.close(() => resolve(actual));
-    });
-  });
-}
-
-async function freePort() {
-  const lo = ephemeralLow();
-  const min = 10000;
-  const max = lo && lo > min + 1000 ? lo - 1 : null;
-  if (max) {
-    for (let i = 0; i < 50; i++) {
-      const port = min + Math.floor(Math.random() * (max - min));
-      if ((await tryListen(port)) !== null) return port;
-    }
-  }
-  const port = await tryListen(0);
-  if (port === null) throw new Error('could not find a free port on ' + HOST);
-  return port;
-}
-
-async function startServer(impl, scenarioId) {
-  const port = await freePort();
-  const child = track(
-    spawn('taskset', ['-c', SERVER_CPU, process.execPath, SERVER, impl, scenarioId, String(port)], {
-      cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, KEEL_BENCH_EXIT_ON_STDIN_EOF: '1' },
-    }),
-  );
-  const server = { impl, port, child, stderr: '' };
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d) => {
-    server.stderr = (server.stderr + d).slice(-4000);
-  });
-  child.stdin.on('error', () => {});
-  await new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => finish(new Error(`${impl} server did not print "ready" within 15 s`)), 15000);
-    function finish(err) {
-      clearTimeout(timer);
-      child.stdout.off('data', onData);
-      child.off('exit', onExit);
-      child.off('error', onError);
-      if (err) reject(err);
-      else resolve();
-    }
-    function onData(d) {
-      buf += d;
-      if (buf.split('\n').some((l) => l.trim() === 'ready')) finish();
-    }
-    function onExit(code, signal) {
-      // let the stderr pipe drain before reporting
-      setTimeout(
-        () =>
-          finish(
-            new Error(
-              `${impl} server exited before "ready" (code ${code}, signal ${signal})` +
-                (server.stderr ? `:\n${server.stderr.trim()}` : ''),
-            ),
-          ),
-        50,
-      );
-    }
-    function onError(err) {
-      finish(err);
-    }
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', onData);
-    child.once('exit', onExit);
-    child.once('error', onError);
-  });
-  child.stdout.resume(); // keep draining anything else the server prints
-  return server;
 }
 
 // Nanoseconds of CPU a process has run (all its threads; /proc/<pid>/task/*/schedstat), or null
@@ -428,183 +392,12 @@ function processCpuNs(pid) {
   }
 }
 
-function serverAlive(server) {
-  return server.child.exitCode === null && server.child.signalCode === null;
-}
-
-function deathNote(server) {
-  const { exitCode, signalCode } = server.child;
-  return signalCode ? `signal ${signalCode}` : `exit code ${exitCode}`;
-}
-
-async function stopServer(server) {
-  const { child } = server;
-  if (!serverAlive(server)) return;
-  child.kill('SIGTERM');
-  if (!(await waitExit(child, 3000))) {
-    child.kill('SIGKILL');
-    await waitExit(child, 3000);
-  }
-}
-
-// ---------------------------------------------------------------- correctness checks (raw sockets)
-
-function rawExchange(port, payload, timeoutMs = 5000) {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ host: HOST, port });
-    const chunks = [];
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`no complete response within ${timeoutMs} ms (got ${Buffer.concat(chunks).length} bytes)`));
-    }, timeoutMs);
-    // No half-close: the last request carries `Connection: close`, so the server ends the stream.
-    sock.on('connect', () => sock.write(payload));
-    sock.on('data', (d) => chunks.push(d));
-    sock.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    sock.on('close', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks));
-    });
-  });
-}
-
-// Splits a byte stream into HTTP/1.1 responses (Content-Length or chunked bodies).
-function parseResponses(buf) {
-  const out = [];
-  let pos = 0;
-  while (pos < buf.length) {
-    const headEnd = buf.indexOf('\r\n\r\n', pos, 'latin1');
-    if (headEnd === -1) throw new Error(`truncated response head: ${JSON.stringify(buf.subarray(pos, pos + 200).toString('latin1'))}`);
-    const lines = buf.subarray(pos, headEnd).toString('latin1').split('\r\n');
-    const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
-    if (!m) throw new Error(`bad status line: ${JSON.stringify(lines[0])}`);
-    const headers = {};
-    for (const l of lines.slice(1)) {
-      const i = l.indexOf(':');
-      if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
-    }
-    let p = headEnd + 4;
-    let body;
-    if (/chunked/i.test(headers['transfer-encoding'] || '')) {
-      const parts = [];
-      for (;;) {
-        const le = buf.indexOf('\r\n', p, 'latin1');
-        if (le === -1) throw new Error('truncated chunked body');
-        const size = parseInt(buf.subarray(p, le).toString('latin1'), 16);
-        if (!Number.isFinite(size)) throw new Error('bad chunk size');
-        p = le + 2;
-        if (size === 0) {
-          const te = buf.indexOf('\r\n\r\n', p - 2, 'latin1');
-          if (te === -1) throw new Error('truncated chunked trailer');
-          p = te + 4;
-          break;
-        }
-        parts.push(buf.subarray(p, p + size));
-        p += size + 2;
-      }
-      body = Buffer.concat(parts);
-    } else if (headers['content-length'] !== undefined) {
-      const n = Number(headers['content-length']);
-      body = buf.subarray(p, p + n);
-      if (body.length !== n) throw new Error('truncated body');
-      p += n;
-    } else {
-      body = buf.subarray(p);
-      p = buf.length;
-    }
-    out.push({ status: Number(m[1]), headers, body: body.toString('utf8') });
-    pos = p;
-  }
-  return out;
-}
-
-function expectHello(r, what) {
-  if (r.status !== 200) throw new Error(`${what}: status ${r.status}, expected 200`);
-  if (!/^text\/plain/.test(r.headers['content-type'] || '')) throw new Error(`${what}: content-type ${JSON.stringify(r.headers['content-type'])}`);
-  if (r.body !== 'Hello World') throw new Error(`${what}: body ${JSON.stringify(r.body.slice(0, 100))}`);
-}
-
-// The JSON API (all frameworks): on one connection, pipelined, POST /api/items/<id> with the
-// 1 KiB body for every id lua/api-post.lua uses (200, application/json, exactly
-// {"id":<id>,"received":<keys>,"ok":true}), then GET /api/users/42 (200, {"id":42,...}: the
-// routes are really routed) and GET /api/nope (404).
-async function checkApi(port) {
-  const host = `Host: ${HOST}:${port}\r\n`;
-  const body = readFileSync(JSON_BODY_FILE);
-  const received = Object.keys(JSON.parse(body.toString('utf8'))).length;
-  const parts = [];
-  for (const id of API_IDS) {
-    parts.push(
-      Buffer.from(`POST /api/items/${id} HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`),
-      body,
-    );
-  }
-  parts.push(Buffer.from(`GET /api/users/42 HTTP/1.1\r\n${host}\r\n`));
-  parts.push(Buffer.from(`GET /api/nope HTTP/1.1\r\n${host}Connection: close\r\n\r\n`));
-  const rs = parseResponses(await rawExchange(port, Buffer.concat(parts)));
-  const expected = API_IDS.length + 2;
-  if (rs.length !== expected) throw new Error(`API: got ${rs.length} responses to ${expected} pipelined requests`);
-  const jsonOf = (r, what) => {
-    if (r.status !== 200) throw new Error(`${what}: status ${r.status}, expected 200 (body ${JSON.stringify(r.body.slice(0, 100))})`);
-    if (!/^application\/json/.test(r.headers['content-type'] || '')) throw new Error(`${what}: content-type ${JSON.stringify(r.headers['content-type'])}`);
-    try {
-      return JSON.parse(r.body);
-    } catch {
-      throw new Error(`${what}: body is not JSON: ${JSON.stringify(r.body.slice(0, 100))}`);
-    }
-  };
-  API_IDS.forEach((id, i) => {
-    const what = `POST /api/items/${id}`;
-    const got = jsonOf(rs[i], what);
-    const want = { id, received, ok: true };
-    if (!isDeepStrictEqual(got, want)) throw new Error(`${what}: body ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
-  });
-  const user = jsonOf(rs[API_IDS.length], 'GET /api/users/42');
-  if (user === null || typeof user !== 'object' || user.id !== 42) throw new Error(`GET /api/users/42: body ${JSON.stringify(user)}, expected id 42`);
-  const missing = rs[API_IDS.length + 1];
-  if (missing.status !== 404) throw new Error(`GET /api/nope: status ${missing.status}, expected 404`);
-}
-
-async function checkServer(scenario, port) {
-  const host = `Host: ${HOST}:${port}\r\n`;
-  if (scenario.id === 'api') {
-    await checkApi(port);
-  } else if (scenario.id === 'json') {
-    const body = readFileSync(JSON_BODY_FILE);
-    const req = Buffer.concat([
-      Buffer.from(
-        `POST / HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
-      ),
-      body,
-    ]);
-    const rs = parseResponses(await rawExchange(port, req));
-    if (rs.length !== 1) throw new Error(`JSON POST: got ${rs.length} responses, expected 1`);
-    const r = rs[0];
-    if (r.status !== 200) throw new Error(`JSON POST: status ${r.status}`);
-    if (!/^application\/json/.test(r.headers['content-type'] || '')) throw new Error(`JSON POST: content-type ${JSON.stringify(r.headers['content-type'])}`);
-    if (r.body !== body.toString('utf8')) throw new Error('JSON POST: echoed body differs from the request body');
-  } else if (scenario.id === 'pipeline') {
-    const one = `GET / HTTP/1.1\r\n${host}\r\n`;
-    const req = one.repeat(PIPELINE_DEPTH) + `GET / HTTP/1.1\r\n${host}Connection: close\r\n\r\n`;
-    const rs = parseResponses(await rawExchange(port, req));
-    if (rs.length !== PIPELINE_DEPTH + 1) throw new Error(`pipelined GET: got ${rs.length} responses, expected ${PIPELINE_DEPTH + 1}`);
-    rs.forEach((r, i) => expectHello(r, `pipelined GET #${i + 1}`));
-  } else {
-    const rs = parseResponses(await rawExchange(port, `GET / HTTP/1.1\r\n${host}Connection: close\r\n\r\n`));
-    if (rs.length !== 1) throw new Error(`GET: got ${rs.length} responses, expected 1`);
-    expectHello(rs[0], 'GET');
-  }
-}
-
 // ---------------------------------------------------------------- wrk
 
 function wrkArgv(scenario, port, seconds, connections) {
   const argv = ['-c', WRK_CPU, 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...(scenario.wrkArgs || [])];
   if (scenario.script) argv.push('-s', path.join(LUA_DIR, scenario.script));
-  argv.push(`http://${HOST}:${port}/`);
+  argv.push(`http://${HOST}:${port}${scenario.path ?? '/'}`);
   if (scenario.scriptArgs) argv.push('--', ...scenario.scriptArgs);
   return argv;
 }
@@ -684,40 +477,48 @@ const socketErrorTotal = (e) => e.connect + e.read + e.write + e.timeout;
 
 // ---------------------------------------------------------------- one round
 
-async function runRound(scenario, impl, opts, connections) {
+// ctx: { staticRoot } for the static scenario (bench/launch.js's makeStaticRoot()).
+async function runRound(scenario, impl, opts, connections, ctx) {
   const round = { ok: false };
   let server;
   try {
-    server = await startServer(impl, scenario.id);
+    server = await startServer(impl, scenario.id, { staticRoot: ctx.staticRoot });
     try {
-      await checkServer(scenario, server.port);
+      await checkServer(scenario, server.port, {
+        jsonBodyFile: JSON_BODY_FILE,
+        apiIds: API_IDS,
+        pipelineDepth: PIPELINE_DEPTH,
+        staticPath: ctx.staticRoot?.urlPath,
+        staticBytes: ctx.staticRoot?.bytes,
+      });
       round.check = 'ok';
     } catch (err) {
       round.check = `FAILED: ${err.message}`;
     }
     await runWrk(wrkArgv(scenario, server.port, WARMUP_SECONDS, connections), WARMUP_SECONDS);
-    if (!serverAlive(server)) throw new Error(`server died during warm-up (${deathNote(server)})`);
+    if (!server.alive()) throw new Error(`server died during warm-up (${server.deathNote()})`);
     const argv = wrkArgv(scenario, server.port, opts.duration, connections);
     round.command = ['taskset', ...argv].join(' ');
-    const cpuBefore = processCpuNs(server.child.pid);
+    const cpuBefore = processCpuNs(server.pid);
     const wallBefore = process.hrtime.bigint();
     const wrkOut = await runWrk(argv, opts.duration);
-    const cpuAfter = processCpuNs(server.child.pid);
+    const cpuAfter = processCpuNs(server.pid);
     Object.assign(round, parseWrk(wrkOut));
     // CPU the server used during the measured run, in CPUs (1 = its core all the time, GC
-    // threads included); well below 1 means something else held it back (a busy machine).
+    // threads included); well below 1 means something else held it back (a busy machine, or for
+    // the fastest servers wrk itself on its one core).
     if (cpuBefore !== null && cpuAfter !== null) {
       round.serverCpu = Number(((cpuAfter - cpuBefore) / Number(process.hrtime.bigint() - wallBefore)).toFixed(3));
     }
     if (scenario.noLatency) round.latencyMs = {};
-    if (!serverAlive(server)) throw new Error(`server died during the measured run (${deathNote(server)})`);
+    if (!server.alive()) throw new Error(`server died during the measured run (${server.deathNote()})`);
     round.ok = true;
   } catch (err) {
     round.error = err.message;
   } finally {
     if (server) {
-      await stopServer(server);
-      if (!round.ok && server.stderr.trim()) round.serverStderr = server.stderr.trim();
+      await server.stop();
+      if (!round.ok && server.output()) round.serverStderr = server.output();
     }
   }
   return round;
@@ -732,13 +533,16 @@ function median(xs) {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-function summarize(rounds) {
+// bytesPerResponse (static scenario): adds the median throughput of file data, MiB/s.
+function summarize(rounds, bytesPerResponse = null) {
   const good = rounds.filter((r) => r.ok);
   const sum = (f) => good.reduce((a, r) => a + f(r), 0);
   const socketErrors = { connect: 0, read: 0, write: 0, timeout: 0 };
   for (const r of good) for (const k of Object.keys(socketErrors)) socketErrors[k] += r.socketErrors[k];
+  const medianRps = median(good.map((r) => r.rps));
   return {
-    medianRps: median(good.map((r) => r.rps)),
+    medianRps,
+    ...(bytesPerResponse ? { medianMiBps: medianRps == null ? null : Number(((medianRps * bytesPerResponse) / MIB).toFixed(1)) } : {}),
     medianLatencyP50Ms: median(good.map((r) => r.latencyMs.p50).filter((x) => x !== undefined)),
     medianLatencyP99Ms: median(good.map((r) => r.latencyMs.p99).filter((x) => x !== undefined)),
     medianServerCpu: median(good.map((r) => r.serverCpu).filter((x) => x !== undefined)),
@@ -769,23 +573,51 @@ function problems(s) {
 
 const fmtRps = (x) => (x == null ? 'n/a' : Math.round(x).toLocaleString('en-US'));
 
-function table(results) {
+// One table per scenario: impl | req/s | (MiB/s) | Keel / impl | server CPU | req/s per CPU | errors.
+function scenarioTable(r) {
+  const mib = r.bytesPerResponse != null;
   const lines = [
-    '| scenario | keel req/s | node:http req/s | ratio keel/node | errors |',
-    '|---|---:|---:|---:|---|',
+    `| impl | req/s |${mib ? ' MiB/s |' : ''} Keel / impl | server CPU | req/s per CPU | errors |`,
+    `|---|---:|${mib ? '---:|' : ''}---:|---:|---:|---|`,
   ];
-  for (const r of results) {
-    const kp = problems(r.keel);
-    const np = problems(r.node);
-    const errs = [];
-    if (kp.length) errs.push(`**KEEL: ${kp.join('; ')}**`);
-    if (np.length) errs.push(`node: ${np.join('; ')}`);
-    const name = kp.length ? `⚠️ ${r.name}` : r.name;
+  for (const impl of r.impls) {
+    const s = r.results[impl];
+    const p = problems(s);
+    const keel = impl === r.keelImpl;
+    const name = (keel && p.length ? '⚠️ ' : '') + r.labels[impl] + (r.roles[impl] === 'ceiling' ? ' (ceiling)' : '');
+    const ratio = r.ratios[impl];
+    const errs = p.length ? (keel ? `**KEEL: ${p.join('; ')}**` : p.join('; ')) : '—';
+    const cpu = s.medianServerCpu == null ? 'n/a' : `${Math.round(s.medianServerCpu * 100)} %`;
     lines.push(
-      `| ${name} | ${fmtRps(r.keel.medianRps)} | ${fmtRps(r.node.medianRps)} | ${r.ratio == null ? 'n/a' : r.ratio.toFixed(2)} | ${errs.join('<br>') || '—'} |`,
+      `| ${name} | ${fmtRps(s.medianRps)} |${mib ? ` ${s.medianMiBps == null ? 'n/a' : s.medianMiBps.toFixed(0)} |` : ''} ` +
+        `${ratio == null ? 'n/a' : ratio.toFixed(2)} | ${cpu} | ${fmtRps(s.medianRpsPerCpu)} | ${errs} |`,
     );
   }
   return lines.join('\n');
+}
+
+// Runs in which Keel or a peer used less than 90 % of its CPU: it was held back (the VM busy with
+// other work, or wrk starved), so their req/s say more about the machine than the server. The
+// ceilings are left out: the fastest of them are expected to leave CPU idle, wrk being the limit.
+const CONTENDED_CPU = 0.9;
+function contentionNote(r) {
+  const all = r.impls
+    .filter((impl) => r.roles[impl] !== 'ceiling')
+    .flatMap((impl) => r.results[impl].rounds.filter((x) => x.ok && x.serverCpu != null));
+  const low = all.filter((x) => x.serverCpu < CONTENDED_CPU);
+  if (!low.length) return '';
+  const why = r.bytesPerResponse
+    ? 'wrk, copying the responses on its one core, or other work on the machine was the limit (compare req/s per CPU)'
+    : 'the machine was busy, treat the ratios with care';
+  return `⚠️ ${low.length} of ${all.length} measured runs of Keel and its peers had the server below ${CONTENDED_CPU * 100} % of its CPU (serverCpu in the JSON): ${why}.\n`;
+}
+
+// Ceilings that left more than 10 % of their core idle: something else was the limit (wrk, one
+// thread on one core, or other work on the machine), so the ceiling is at least that.
+function ceilingNote(r) {
+  const bound = r.impls.filter((impl) => r.roles[impl] === 'ceiling' && r.results[impl].medianServerCpu != null && r.results[impl].medianServerCpu < CONTENDED_CPU);
+  if (!bound.length) return '';
+  return `Ceilings below ${CONTENDED_CPU * 100} % server CPU (${bound.map((impl) => r.labels[impl]).join(', ')}): the limit was elsewhere (wrk on its one core, or a busy machine); they can do more.\n`;
 }
 
 function gitInfo() {
@@ -796,6 +628,187 @@ function gitInfo() {
   } catch {
     return null;
   }
+}
+
+// Whether the api scenario's Keel app (keel/router + keel/body) can start: it is imported and
+// started on a free port in a child process, then closed. null when usable, else the reason.
+function keelBatteriesProblem() {
+  const app = pathToFileURL(path.join(BENCH_DIR, 'apps', 'keel.js')).href;
+  const code =
+    `const { start } = await import(${JSON.stringify(app)});\n` +
+    `const server = await start(0, ${JSON.stringify(HOST)});\n` +
+    `server.close();\n` +
+    `process.exit(0);\n`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 30000 });
+  if (r.error) return r.error.message;
+  if (r.status === 0) return null;
+  const lines = (r.stderr || '').split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => /^\w*Error\b/.test(l)) ?? lines[0] ?? `exit status ${r.status ?? r.signal}`;
+}
+
+const rotate = (xs, n) => xs.map((_, i) => xs[(i + n) % xs.length]);
+
+// ---------------------------------------------------------------- server section
+
+/** Measures one scenario: every round runs each implementation once (order rotated). */
+async function runScenario(scenario, impls, opts, connections, ctx) {
+  const labelWidth = Math.max(9, ...impls.map((impl) => label(impl).length));
+  const rounds = Object.fromEntries(impls.map((impl) => [impl, []]));
+  for (let i = 1; i <= opts.rounds; i++) {
+    for (const impl of rotate(impls, i - 1)) {
+      const r = await runRound(scenario, impl, opts, connections, ctx);
+      rounds[impl].push(r);
+      const status = r.ok
+        ? `${fmtRps(r.rps)} req/s` +
+          (scenario.bytesPerResponse ? ` (${Math.round((r.rps * scenario.bytesPerResponse) / MIB)} MiB/s)` : '') +
+          (scenario.noLatency ? '' : `, p50 ${r.latencyMs.p50 ?? '?'} ms, p99 ${r.latencyMs.p99 ?? '?'} ms`) +
+          (r.non2xx ? `, ${r.non2xx} non-2xx` : '') +
+          (socketErrorTotal(r.socketErrors) ? `, socket errors ${JSON.stringify(r.socketErrors)}` : '') +
+          (r.serverCpu != null ? `, server CPU ${Math.round(r.serverCpu * 100)}%` : '')
+        : `FAILED: ${r.error}`;
+      const check = r.check && r.check !== 'ok' ? `  [check ${r.check}]` : '';
+      const role = roleOf(scenario, impl) === 'ceiling' ? ' (ceiling)' : '';
+      process.stderr.write(`  ${scenario.name} (c=${connections}) round ${i}/${opts.rounds} ${(label(impl) + role).padEnd(labelWidth + 10)} ${status}${check}\n`);
+      if (!r.ok && r.serverStderr) process.stderr.write(`    server stderr: ${r.serverStderr.split('\n').join('\n    ')}\n`);
+    }
+  }
+  return rounds;
+}
+
+async function serverSection(opts, wrkVersion) {
+  const selected = opts.scenario ? SCENARIOS.filter((s) => s.id === opts.scenario) : SCENARIOS;
+  const connFor = (s) => opts.connections ?? s.connections ?? 50;
+
+  // The api scenario's Keel: with its batteries, else (loud) Keel without them.
+  let keelFallback = null;
+  const apiSelected = selected.find((s) => s.frameworks);
+  if (apiSelected && implsFor(apiSelected, opts, null).impls.includes('keel')) {
+    keelFallback = keelBatteriesProblem();
+    if (keelFallback !== null) {
+      const bar = '!'.repeat(78);
+      process.stderr.write(
+        `${bar}\n!!! keel/router or keel/body is not usable (${keelFallback}):\n` +
+          `!!! the api scenario's Keel row runs bench/apps/keel-bare.js, labelled "keel (no batteries)"\n${bar}\n`,
+      );
+    }
+  }
+
+  const plan = [];
+  for (const scenario of selected) {
+    const { impls, unavailable } = implsFor(scenario, opts, keelFallback);
+    for (const [impl, why] of Object.entries(unavailable)) {
+      process.stderr.write(`bench/run.js: note: ${scenario.name}: ${label(impl)} left out: ${why}\n`);
+    }
+    if (!impls.length) {
+      if (opts.scenario || !opts.impls) process.stderr.write(`bench/run.js: note: ${scenario.name}: no implementation to run, skipped\n`);
+      continue;
+    }
+    plan.push({ scenario, impls, unavailable });
+  }
+  if (!plan.length) die('nothing to measure: no selected scenario has any of the selected implementations');
+
+  const perRun = opts.duration + WARMUP_SECONDS + RUN_OVERHEAD_SECONDS;
+  const runs = plan.reduce((sum, p) => sum + opts.rounds * p.impls.length, 0);
+  process.stderr.write(
+    `keel bench: ${plan.length} scenario(s), ${runs} runs (${plan.map((p) => `${p.scenario.id} ${p.impls.length}`).join(', ')} impls x ${opts.rounds} round(s)), ` +
+      `${opts.duration} s each (+${WARMUP_SECONDS} s warm-up); ~${Math.ceil((runs * perRun) / 60)} min\n` +
+      `servers: taskset -c ${SERVER_CPU} (bench/launch.js); load: taskset -c ${WRK_CPU} wrk -t1 (${wrkVersion})\n`,
+  );
+
+  const results = [];
+  for (const { scenario, impls, unavailable } of plan) {
+    const connections = connFor(scenario);
+    const ctx = { staticRoot: scenario.bytesPerResponse ? makeStaticRoot(scenario.bytesPerResponse, STATIC_NAME) : null };
+    let rounds;
+    try {
+      rounds = await runScenario(scenario, impls, opts, connections, ctx);
+    } finally {
+      ctx.staticRoot?.remove();
+    }
+    const summaries = Object.fromEntries(impls.map((impl) => [impl, summarize(rounds[impl], scenario.bytesPerResponse)]));
+    const keelImpl = impls.find(isKeel) ?? null;
+    const keelRps = keelImpl === null ? null : summaries[keelImpl].medianRps;
+    const ratios = Object.fromEntries(
+      impls.map((impl) => {
+        const rps = summaries[impl].medianRps;
+        return [impl, keelRps != null && rps ? Number((keelRps / rps).toFixed(4)) : null];
+      }),
+    );
+    results.push({
+      id: scenario.id,
+      name: scenario.name,
+      connections,
+      request: scenario.request,
+      impls,
+      labels: Object.fromEntries(impls.map((impl) => [impl, label(impl)])),
+      roles: Object.fromEntries(impls.map((impl) => [impl, roleOf(scenario, impl)])), // keel | peer | ceiling
+      keelImpl,
+      baseline: scenario.baseline,
+      ...(scenario.frameworks && keelFallback !== null ? { keelFallback } : {}),
+      ...(scenario.bytesPerResponse ? { bytesPerResponse: scenario.bytesPerResponse } : {}),
+      ...(Object.keys(unavailable).length ? { unavailable } : {}),
+      results: summaries,
+      ratios, // Keel's median req/s / the impl's (> 1: Keel is faster)
+    });
+  }
+
+  const cpus = os.cpus();
+  const report = {
+    date: new Date().toISOString(),
+    git: gitInfo(),
+    node: process.version,
+    wrk: wrkVersion,
+    machine: {
+      platform: `${os.type()} ${os.release()} ${os.arch()}`,
+      cpu: cpus[0]?.model ?? 'unknown',
+      cpus: cpus.length,
+      pinning: { server: `cpu ${SERVER_CPU}`, wrk: `cpu ${WRK_CPU}` },
+    },
+    options: { duration: opts.duration, rounds: opts.rounds, warmup: WARMUP_SECONDS, wrkThreads: 1, ceilings: opts.ceilings },
+    versions: serverVersions(new Set(results.flatMap((r) => r.impls))),
+    scenarios: results,
+  };
+  writeFileSync(RESULTS, JSON.stringify(report, null, 2) + '\n');
+
+  const commitNote = report.git ? `, commit ${report.git.commit}${report.git.srcDirty ? ' (src/ dirty)' : ''}` : '';
+  const versions = Object.entries(report.versions).map(([k, v]) => `${k} ${v}`).join(', ');
+  let out = '';
+  for (const r of results) {
+    out +=
+      `\n${r.name} (c=${r.connections}): ${r.request}\n\n` +
+      `${scenarioTable(r)}\n\n` +
+      (r.keelFallback ? `⚠️ keel/router or keel/body was not usable (${r.keelFallback}): the Keel row is "keel (no batteries)".\n` : '') +
+      contentionNote(r) +
+      ceilingNote(r);
+  }
+  out +=
+    `\nMedian of ${opts.rounds} round(s), ${opts.duration} s each, wrk -t1, order rotated every round; server on CPU ${SERVER_CPU}, wrk on CPU ${WRK_CPU}; ` +
+    `node ${process.version}${commitNote}${versions ? `; ${versions}` : ''}. Keel / impl > 1 means Keel is faster; ` +
+    `(ceiling) rows are reference ceilings, not targets. Server CPU: median share of its core the server used; req/s per CPU: median of req/s / server CPU.\n` +
+    `Full results: ${path.relative(process.cwd(), RESULTS) || RESULTS}\n`;
+  process.stdout.write(out);
+
+  // Keel's problems make the exit status 2; the others' are notes.
+  const keelOf = (r) => (r.keelImpl ? r.results[r.keelImpl] : null);
+  for (const r of results) {
+    const bad = r.impls.filter((impl) => impl !== r.keelImpl && problems(r.results[impl]).length);
+    if (bad.length) {
+      process.stderr.write(
+        `\nnote: in ${r.name}: ${bad.map((impl) => `${r.labels[impl]}${r.roles[impl] === 'ceiling' ? ' (ceiling)' : ''} had errors (${problems(r.results[impl]).join('; ')})`).join(', ')}\n`,
+      );
+    }
+  }
+  const keelBad = results.filter((r) => keelOf(r) && problems(keelOf(r)).length);
+  if (keelBad.length) {
+    const bar = '!'.repeat(78);
+    process.stderr.write(
+      `\n${bar}\n!!! KEEL HAD ERRORS - its numbers for these scenarios are NOT trustworthy:\n` +
+        keelBad.map((r) => `!!!   ${r.name}: ${problems(keelOf(r)).join('; ')}`).join('\n') +
+        `\n${bar}\n`,
+    );
+    return 2;
+  }
+  return 0;
 }
 
 // ---------------------------------------------------------------- main
@@ -821,225 +834,6 @@ async function main() {
   }
   if (opts.report) writeReport();
   return code;
-}
-
-// Whether the api scenario's Keel app (keel/router + keel/body) can start: it is imported and
-// started on a free port in a child process, then closed. null when usable, else the reason.
-function keelBatteriesProblem() {
-  const app = pathToFileURL(path.join(BENCH_DIR, 'apps', 'keel.js')).href;
-  const code =
-    `const { start } = await import(${JSON.stringify(app)});\n` +
-    `const server = await start(0, ${JSON.stringify(HOST)});\n` +
-    `server.close();\n` +
-    `process.exit(0);\n`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 30000 });
-  if (r.error) return r.error.message;
-  if (r.status === 0) return null;
-  const lines = (r.stderr || '').split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines.find((l) => /^\w*Error\b/.test(l)) ?? lines[0] ?? `exit status ${r.status ?? r.signal}`;
-}
-
-const rotate = (xs, n) => xs.map((_, i) => xs[(i + n) % xs.length]);
-
-function apiTable(r) {
-  const lines = ['| impl | req/s | Keel / impl | server CPU | req/s per CPU | errors |', '|---|---:|---:|---:|---:|---|'];
-  for (const impl of r.impls) {
-    const s = r.results[impl];
-    const p = problems(s);
-    const isKeel = impl === r.keelImpl;
-    const label = isKeel && p.length ? `⚠️ ${r.labels[impl]}` : r.labels[impl];
-    const ratio = r.ratios[impl];
-    const errs = p.length ? (isKeel ? `**KEEL: ${p.join('; ')}**` : p.join('; ')) : '—';
-    const cpu = s.medianServerCpu == null ? 'n/a' : `${Math.round(s.medianServerCpu * 100)} %`;
-    lines.push(`| ${label} | ${fmtRps(s.medianRps)} | ${ratio == null ? 'n/a' : ratio.toFixed(2)} | ${cpu} | ${fmtRps(s.medianRpsPerCpu)} | ${errs} |`);
-  }
-  return lines.join('\n');
-}
-
-// Rounds in which the server used less than 90 % of its CPU: it was held back (the VM busy with
-// other work, or wrk starved), so their req/s say more about the machine than the server.
-const CONTENDED_CPU = 0.9;
-function contentionNote(r) {
-  const all = r.impls.flatMap((impl) => r.results[impl].rounds.filter((x) => x.ok && x.serverCpu != null));
-  const low = all.filter((x) => x.serverCpu < CONTENDED_CPU);
-  if (!low.length) return '';
-  return (
-    `⚠️ ${low.length} of ${all.length} measured runs had the server below ${CONTENDED_CPU * 100} % of its CPU ` +
-    `(per-round "server CPU" above and serverCpu in the JSON): the machine was busy, treat the ratios with care.\n`
-  );
-}
-
-async function serverSection(opts, wrkVersion) {
-  const scenarios = opts.scenario ? SCENARIOS.filter((s) => s.id === opts.scenario) : SCENARIOS;
-  const connFor = (s) => opts.connections ?? s.connections ?? 50;
-
-  // The api scenario's implementations; Keel falls back to keel-bare when its batteries fail.
-  let apiImpls = opts.impls ?? API_IMPLS;
-  let keelFallback = null;
-  if (scenarios.some((s) => s.frameworks) && apiImpls.includes('keel')) {
-    keelFallback = keelBatteriesProblem();
-    if (keelFallback !== null) {
-      apiImpls = [...new Set(apiImpls.map((impl) => (impl === 'keel' ? 'keel-bare' : impl)))];
-      const bar = '!'.repeat(78);
-      process.stderr.write(
-        `${bar}\n!!! keel/router or keel/body is not usable (${keelFallback}):\n` +
-          `!!! the api scenario's Keel row runs bench/apps/keel-bare.js, labelled "keel (no batteries)"\n${bar}\n`,
-      );
-    }
-  }
-  const implsFor = (s) => (s.frameworks ? apiImpls : IMPLS);
-
-  const perRun = opts.duration + WARMUP_SECONDS + 1;
-  const estimate = scenarios.reduce((sum, s) => sum + opts.rounds * implsFor(s).length * perRun, 0);
-  const classicCount = scenarios.some((s) => !s.frameworks) ? IMPLS.length : null;
-  const implNote = classicCount === null
-    ? `${apiImpls.length} impls`
-    : `${IMPLS.length} impls` + (scenarios.some((s) => s.frameworks) ? ` (api: ${apiImpls.length})` : '');
-  process.stderr.write(
-    `keel bench: ${scenarios.length} scenario(s) x ${opts.rounds} round(s) x ${implNote}, ` +
-      `${opts.duration} s each (+${WARMUP_SECONDS} s warm-up); ~${Math.ceil(estimate / 60)} min\n` +
-      `server: taskset -c ${SERVER_CPU} node ${path.relative(ROOT, SERVER)}; load: taskset -c ${WRK_CPU} wrk -t1 (${wrkVersion})\n`,
-  );
-
-  const results = [];
-  for (const scenario of scenarios) {
-    const connections = connFor(scenario);
-    const impls = implsFor(scenario);
-    const labelWidth = Math.max(9, ...impls.map((impl) => IMPL_LABEL[impl].length));
-    const rounds = Object.fromEntries(impls.map((impl) => [impl, []]));
-    for (let i = 1; i <= opts.rounds; i++) {
-      // keel, node every round for the classic scenarios; the frameworks' order rotates
-      const order = scenario.frameworks ? rotate(impls, i - 1) : impls;
-      for (const impl of order) {
-        const r = await runRound(scenario, impl, opts, connections);
-        rounds[impl].push(r);
-        const status = r.ok
-          ? `${fmtRps(r.rps)} req/s` +
-            (scenario.noLatency ? '' : `, p50 ${r.latencyMs.p50 ?? '?'} ms, p99 ${r.latencyMs.p99 ?? '?'} ms`) +
-            (r.non2xx ? `, ${r.non2xx} non-2xx` : '') +
-            (socketErrorTotal(r.socketErrors) ? `, socket errors ${JSON.stringify(r.socketErrors)}` : '') +
-            (scenario.frameworks && r.serverCpu != null ? `, server CPU ${Math.round(r.serverCpu * 100)}%` : '')
-          : `FAILED: ${r.error}`;
-        const check = r.check && r.check !== 'ok' ? `  [check ${r.check}]` : '';
-        process.stderr.write(`  ${scenario.name} (c=${connections}) round ${i}/${opts.rounds} ${IMPL_LABEL[impl].padEnd(labelWidth)} ${status}${check}\n`);
-        if (!r.ok && r.serverStderr) process.stderr.write(`    server stderr: ${r.serverStderr.split('\n').join('\n    ')}\n`);
-      }
-    }
-    if (scenario.frameworks) {
-      const summaries = Object.fromEntries(impls.map((impl) => [impl, summarize(rounds[impl])]));
-      const keelImpl = impls.includes('keel') ? 'keel' : impls.includes('keel-bare') ? 'keel-bare' : null;
-      const keelRps = keelImpl === null ? null : summaries[keelImpl].medianRps;
-      const ratios = Object.fromEntries(
-        impls.map((impl) => {
-          const rps = summaries[impl].medianRps;
-          return [impl, keelRps != null && rps ? Number((keelRps / rps).toFixed(4)) : null];
-        }),
-      );
-      results.push({
-        id: scenario.id,
-        name: scenario.name,
-        connections,
-        request: `POST /api/items/<id> (ids ${API_IDS.join(', ')}), 1 KiB JSON body`,
-        impls,
-        labels: Object.fromEntries(impls.map((impl) => [impl, IMPL_LABEL[impl]])),
-        keelImpl,
-        ...(keelFallback !== null ? { keelFallback } : {}),
-        results: summaries,
-        ratios, // Keel's median req/s / the impl's (> 1: Keel is faster)
-      });
-    } else {
-      const keel = summarize(rounds.keel);
-      const node = summarize(rounds.node);
-      const ratio = keel.medianRps != null && node.medianRps ? keel.medianRps / node.medianRps : null;
-      results.push({ id: scenario.id, name: scenario.name, connections, keel, node, ratio: ratio == null ? null : Number(ratio.toFixed(4)) });
-    }
-  }
-
-  const cpus = os.cpus();
-  const report = {
-    date: new Date().toISOString(),
-    git: gitInfo(),
-    node: process.version,
-    wrk: wrkVersion,
-    machine: {
-      platform: `${os.type()} ${os.release()} ${os.arch()}`,
-      cpu: cpus[0]?.model ?? 'unknown',
-      cpus: cpus.length,
-      pinning: { server: `cpu ${SERVER_CPU}`, wrk: `cpu ${WRK_CPU}` },
-    },
-    options: { duration: opts.duration, rounds: opts.rounds, warmup: WARMUP_SECONDS, wrkThreads: 1 },
-    ...(results.some((r) => r.impls) ? { versions: frameworkVersions() } : {}),
-    scenarios: results,
-  };
-  writeFileSync(RESULTS, JSON.stringify(report, null, 2) + '\n');
-
-  const classic = results.filter((r) => !r.impls);
-  const api = results.filter((r) => r.impls);
-  const commitNote = report.git ? `, commit ${report.git.commit}${report.git.srcDirty ? ' (src/ dirty)' : ''}` : '';
-  let out = '';
-  if (classic.length) {
-    const connNote = [...new Set(classic.map((r) => r.connections))].length === 1
-      ? `c=${classic[0].connections}`
-      : classic.map((r) => `${r.id} c=${r.connections}`).join(', ');
-    out +=
-      `\n${table(classic)}\n\n` +
-      `Median of ${opts.rounds} round(s), ${opts.duration} s each, wrk -t1 ${connNote}; server on CPU ${SERVER_CPU}, wrk on CPU ${WRK_CPU}; ` +
-      `node ${process.version}${commitNote}.\n`;
-  }
-  for (const r of api) {
-    const v = report.versions;
-    out +=
-      `\n${r.name}: POST /api/items/<id> with a 1 KiB JSON body, parsed by each framework's own body parsing\n\n` +
-      `${apiTable(r)}\n\n` +
-      `Median of ${opts.rounds} round(s), ${opts.duration} s each, wrk -t1 c=${r.connections}, order rotated every round; ` +
-      `server on CPU ${SERVER_CPU}, wrk on CPU ${WRK_CPU}; node ${process.version}${commitNote}; ` +
-      `fastify ${v.fastify}, hono ${v.hono} + @hono/node-server ${v['@hono/node-server']}, express ${v.express}. ` +
-      `Keel / impl > 1 means Keel is faster. Server CPU: median share of its core the server used during the runs; ` +
-      `req/s per CPU: median of req/s / server CPU.\n` +
-      (r.keelFallback ? `⚠️ keel/router or keel/body was not usable (${r.keelFallback}): the Keel row is "keel (no batteries)".\n` : '') +
-      contentionNote(r);
-  }
-  out += `Full results: ${path.relative(process.cwd(), RESULTS) || RESULTS}\n`;
-  process.stdout.write(out);
-
-  const keelOf = (r) => (r.impls ? (r.keelImpl ? r.results[r.keelImpl] : null) : r.keel);
-  const keelBad = results.filter((r) => keelOf(r) && problems(keelOf(r)).length);
-  if (keelBad.length) {
-    const bar = '!'.repeat(78);
-    process.stderr.write(
-      `\n${bar}\n!!! KEEL HAD ERRORS - its numbers for these scenarios are NOT trustworthy:\n` +
-        keelBad.map((r) => `!!!   ${r.name}: ${problems(keelOf(r)).join('; ')}`).join('\n') +
-        `\n${bar}\n`,
-    );
-    return 2;
-  }
-  const nodeBad = classic.filter((r) => problems(r.node).length);
-  if (nodeBad.length) {
-    process.stderr.write(
-      `\nnote: node:http had errors in: ${nodeBad.map((r) => `${r.name} (${problems(r.node).join('; ')})`).join(', ')}\n`,
-    );
-  }
-  for (const r of api) {
-    const bad = r.impls.filter((impl) => impl !== r.keelImpl && problems(r.results[impl]).length);
-    if (bad.length) {
-      process.stderr.write(
-        `\nnote: in ${r.name}: ${bad.map((impl) => `${r.labels[impl]} had errors (${problems(r.results[impl]).join('; ')})`).join(', ')}\n`,
-      );
-    }
-  }
-  return 0;
-}
-
-function frameworkVersions() {
-  const versions = {};
-  for (const name of ['fastify', 'hono', '@hono/node-server', 'express']) {
-    try {
-      versions[name] = JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
-    } catch {
-      versions[name] = 'unknown';
-    }
-  }
-  return versions;
 }
 
 main().then(

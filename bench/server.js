@@ -1,24 +1,38 @@
-// Benchmark server: node bench/server.js <impl> <scenario> <port>
+// Benchmark server: node bench/server.js <impl> <scenario> <port> [root]
 //
-//   impl      keel  -> import http from 'keel'   (this package, via self-reference; needs `npm run build`)
-//             node  -> import http from 'node:http'
+//   impl      keel      -> import http from 'keel'   (this package, via self-reference; needs `npm run build`)
+//             node      -> import http from 'node:http'
+//             fastify   -> bench/apps/fastify-basic.js (the same answers on Fastify)
+//             bare-net  -> bench/apps/bare-net.js (reference ceiling: node:net, no HTTP parsing;
+//                          GET scenarios only)
 //   scenario  a handler name (hello | json) or a bench/run.js scenario id
-//             (keepalive | pipeline | close -> hello, json -> json), or api
+//             (keepalive | pipeline | close -> hello, json -> json), api, or static
 //   port      TCP port on 127.0.0.1
+//   root      static only: the directory whose files are served
 //
-// The handlers below are shared verbatim by both implementations; only the
-// module that provides createServer() differs. Prints `ready` once listening.
+// The handlers below are shared verbatim by keel and node; only the module that provides
+// createServer() differs. Prints `ready` once listening.
 //
 // Scenario `api` (the 20-route JSON API of bench/run.js) is different: impl is one of
 // keel | keel-bare | fastify | hono | express | node, and bench/apps/<impl>.js serves it
 // (each app module exports start(port, host), resolving with the server once it listens).
+//
+// Scenario `static` (one 1 MiB file): impl keel serves <root> with keel/static's serveStatic();
+// node answers GET /<name> of a file in <root> with fs.stat + fs.createReadStream piped to the
+// response (Content-Type application/octet-stream, Content-Length), 404 otherwise.
+
+import { createReadStream, stat } from 'node:fs';
+import path from 'node:path';
 
 const USAGE =
-  'usage: node bench/server.js <keel|node> <hello|json|keepalive|pipeline|close> <port>\n' +
-  '       node bench/server.js <keel|keel-bare|fastify|hono|express|node> api <port>';
+  'usage: node bench/server.js <keel|node|fastify|bare-net> <hello|json|keepalive|pipeline|close> <port>\n' +
+  '       node bench/server.js <keel|keel-bare|fastify|hono|express|node> api <port>\n' +
+  '       node bench/server.js <keel|node> static <port> <root>';
 const API_IMPLS = ['keel', 'keel-bare', 'fastify', 'hono', 'express', 'node'];
+const CLASSIC_IMPLS = ['keel', 'node', 'fastify', 'bare-net'];
+const STATIC_IMPLS = ['keel', 'node'];
 
-const [impl, scenario, portArg] = process.argv.slice(2);
+const [impl, scenario, portArg, rootArg] = process.argv.slice(2);
 
 const HANDLER_FOR = {
   hello: 'hello',
@@ -34,9 +48,13 @@ function fail(msg) {
 }
 
 const isApi = scenario === 'api';
-if (isApi ? !API_IMPLS.includes(impl) : impl !== 'keel' && impl !== 'node') fail(`unknown impl ${JSON.stringify(impl)}`);
+const isStatic = scenario === 'static';
 const handlerName = HANDLER_FOR[scenario];
-if (!handlerName && !isApi) fail(`unknown scenario ${JSON.stringify(scenario)}`);
+if (!handlerName && !isApi && !isStatic) fail(`unknown scenario ${JSON.stringify(scenario)}`);
+const implsOk = isApi ? API_IMPLS : isStatic ? STATIC_IMPLS : CLASSIC_IMPLS;
+if (!implsOk.includes(impl)) fail(`unknown impl ${JSON.stringify(impl)} for scenario ${scenario}`);
+if (impl === 'bare-net' && handlerName !== 'hello') fail('bare-net answers GET requests only (hello scenarios)');
+if (isStatic && !rootArg) fail('static needs the root directory');
 const port = Number(portArg);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`bad port ${JSON.stringify(portArg)}`);
 
@@ -67,11 +85,84 @@ function json(req, res) {
   });
 }
 
+function listening(server) {
+  server.on('error', onServerError);
+  process.stdout.write('ready\n');
+}
+
 async function startClassic() {
+  if (impl === 'fastify' || impl === 'bare-net') {
+    let server;
+    try {
+      if (impl === 'fastify') {
+        const app = await import('./apps/fastify-basic.js');
+        server = await app.start(port, '127.0.0.1', handlerName);
+      } else {
+        const app = await import('./apps/bare-net.js');
+        server = await app.start(port, '127.0.0.1', { close: scenario === 'close' });
+      }
+    } catch (err) {
+      process.stderr.write(`bench/server.js: ${impl} failed to start: ${err && err.stack ? err.stack : err}\n`);
+      process.exit(1);
+    }
+    listening(server);
+    return;
+  }
   const mod = impl === 'keel' ? await import('keel') : await import('node:http');
   const http = mod.default ?? mod;
   const handler = handlerName === 'json' ? json : hello;
   const server = http.createServer(handler);
+  server.on('error', onServerError);
+  server.listen(port, '127.0.0.1', () => {
+    process.stdout.write('ready\n');
+  });
+}
+
+// node:http's static file handler: what a careful hand-written one does (stat for the length,
+// a read stream piped to the response, which keeps backpressure).
+function nodeStatic(root) {
+  return (req, res) => {
+    const name = decodeURIComponent(req.url.split('?')[0]).slice(1);
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || name === '' || name.includes('/') || name.startsWith('.')) {
+      res.writeHead(404, { 'Content-Type': 'text/plain', 'Content-Length': 9 });
+      res.end('Not Found');
+      return;
+    }
+    const file = path.join(root, name);
+    stat(file, (err, st) => {
+      if (err || !st.isFile()) {
+        res.writeHead(404, { 'Content-Type': 'text/plain', 'Content-Length': 9 });
+        res.end('Not Found');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': st.size });
+      if (req.method === 'HEAD') {
+        res.end();
+        return;
+      }
+      const stream = createReadStream(file);
+      stream.on('error', () => res.destroy());
+      res.on('close', () => stream.destroy());
+      stream.pipe(res);
+    });
+  };
+}
+
+async function startStatic() {
+  let server;
+  try {
+    if (impl === 'keel') {
+      const { default: http } = await import('keel');
+      const { serveStatic } = await import('keel/static');
+      server = http.createServer(serveStatic(rootArg));
+    } else {
+      const { default: http } = await import('node:http');
+      server = http.createServer(nodeStatic(rootArg));
+    }
+  } catch (err) {
+    process.stderr.write(`bench/server.js: the ${impl} static server failed to start: ${err && err.stack ? err.stack : err}\n`);
+    process.exit(1);
+  }
   server.on('error', onServerError);
   server.listen(port, '127.0.0.1', () => {
     process.stdout.write('ready\n');
@@ -101,4 +192,4 @@ if (process.env.KEEL_BENCH_EXIT_ON_STDIN_EOF === '1') {
   process.stdin.resume();
 }
 
-await (isApi ? startApi() : startClassic());
+await (isApi ? startApi() : isStatic ? startStatic() : startClassic());
