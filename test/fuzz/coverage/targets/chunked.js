@@ -5,7 +5,7 @@
 // trailers, or the same error at the same offset into the body, or the same incomplete body.
 // Bytes after the last chunk's trailer section become the next request / response.
 
-import { checkStream, InvariantViolation, STRICT } from '../invariants.js';
+import { checkStream, fuzzEntry, InvariantViolation, STRICT } from '../invariants.js';
 
 export const REQUEST_HEAD = Buffer.from('POST /upload HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: chunked\r\n\r\n', 'latin1');
 export const RESPONSE_HEAD = Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', 'latin1');
@@ -29,6 +29,4 @@ export function check(data, { strict = STRICT } = {}) {
   }
 }
 
-export function fuzz(data) {
-  check(data);
-}
+export const fuzz = fuzzEntry(check);

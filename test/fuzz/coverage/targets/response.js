@@ -4,7 +4,7 @@
 //   bits 0-1: method of the 1st request, bits 2-3: the 2nd, bits 4-5: the 3rd and later,
 //   each an index into RESPONSE_METHODS. An empty input is the empty stream after a GET.
 
-import { checkStream, STRICT } from '../invariants.js';
+import { checkStream, fuzzEntry, STRICT } from '../invariants.js';
 
 export const RESPONSE_METHODS = ['GET', 'HEAD', 'CONNECT', 'POST'];
 
@@ -24,6 +24,4 @@ export function check(data, { strict = STRICT } = {}) {
   checkStream('response', data.subarray(1), { strict, methods });
 }
 
-export function fuzz(data) {
-  check(data);
-}
+export const fuzz = fuzzEntry(check);
