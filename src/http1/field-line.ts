@@ -26,6 +26,41 @@ export function latin1(buf: Buffer, start: number, end: number): string {
   return (buf as Latin1Buffer).latin1Slice(start, end);
 }
 
+/**
+ * Field names seen in most messages, in the casings clients and servers send them. A name whose
+ * bytes equal one of these exactly (case-sensitively: rawHeaders keep the received case) reuses the
+ * string instead of decoding a new one.
+ */
+const COMMON_NAMES = [
+  'Host', 'User-Agent', 'Accept', 'Accept-Encoding', 'Accept-Language', 'Connection', 'Content-Type',
+  'Content-Length', 'Transfer-Encoding', 'Cookie', 'Referer', 'Origin', 'Cache-Control', 'Pragma',
+  'Authorization', 'If-None-Match', 'If-Modified-Since', 'Upgrade-Insecure-Requests', 'X-Forwarded-For',
+  'X-Forwarded-Proto', 'X-Real-IP', 'Sec-Fetch-Site', 'Sec-Fetch-Mode', 'Sec-Fetch-Dest', 'Sec-Fetch-User',
+  'Date', 'Server', 'Keep-Alive', 'Location', 'ETag', 'Last-Modified', 'Vary', 'Set-Cookie', 'Expect',
+  'Upgrade', 'Range', 'Content-Encoding', 'Accept-Ranges', 'Expires', 'Age', 'Via', 'Trailer', 'TE',
+];
+const NAMES_BY_LENGTH: string[][] = [];
+for (const name of COMMON_NAMES) {
+  for (const casing of [name, name.toLowerCase()]) {
+    const list = (NAMES_BY_LENGTH[casing.length] ??= []);
+    if (!list.includes(casing)) list.push(casing);
+  }
+}
+
+/** The common name spelled exactly by buf[start, end), or undefined. */
+function commonName(buf: Buffer, start: number, end: number): string | undefined {
+  const list = NAMES_BY_LENGTH[end - start];
+  if (list === undefined) return undefined;
+  next: for (let n = 0; n < list.length; n++) {
+    const name = list[n];
+    for (let i = 0; i < name.length; i++) {
+      if (buf[start + i] !== name.charCodeAt(i)) continue next;
+    }
+    return name;
+  }
+  return undefined;
+}
+
 /** True when buf[start, start + name.length) equals `name` (lower-case ASCII) case-insensitively. */
 function nameIs(buf: Buffer, start: number, name: string): boolean {
   for (let i = 0; i < name.length; i++) {
@@ -84,6 +119,6 @@ export function parseFieldLine(buf: Buffer, start: number, end: number, base: nu
     }
     if (b !== SP && b !== HTAB) valueEnd = i + 1;
   }
-  fields.push(latin1(buf, start, nameEnd), latin1(buf, valueStart, valueEnd));
+  fields.push(commonName(buf, start, nameEnd) ?? latin1(buf, start, nameEnd), latin1(buf, valueStart, valueEnd));
   return kindOf(buf, start, nameEnd - start);
 }

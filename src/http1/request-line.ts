@@ -77,7 +77,7 @@ export function parseRequestLine(buf: Buffer, start: number, end: number, base: 
   // 501 only once the rest of the line is valid HTTP/1.x: "PRI * HTTP/2.0" (the HTTP/2 preface) is a 505.
   if (!implemented) throw new ParseError('HPE_INVALID_METHOD', `method not implemented: ${method.slice(0, 32)}`, base + start, 501);
 
-  const target = latin1(buf, targetStart, targetEnd);
+  const target = targetEnd - targetStart === 1 && buf[targetStart] === 0x2f ? '/' : latin1(buf, targetStart, targetEnd);
   checkTargetForm(method, target, buf, targetStart, base);
   out.method = method;
   out.target = target;

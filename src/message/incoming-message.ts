@@ -133,6 +133,12 @@ export class IncomingMessage extends Readable {
     if (this._dumped) return;
     this._dumped = true;
     this.removeAllListeners('data');
+    // A body that has already ended (all a body-less request ever has): read() schedules 'end'
+    // at once, without resume()'s extra tick and flow loop. Nothing more can arrive.
+    if (this.complete && this.readableLength === 0 && !this.readableEnded && this.readableFlowing !== false) {
+      this.read();
+      return;
+    }
     this.resume();
   }
 
@@ -143,7 +149,11 @@ export class IncomingMessage extends Readable {
       this.emit('aborted');
     }
     if (!this.complete) this.#source?.abortBody(this, error);
-    // As Node: an 'error' event only when someone listens for it.
+    if (error === null) {
+      callback(null);
+      return;
+    }
+    // As Node: an 'error' event only when someone listens for it (by the next tick).
     process.nextTick(() => callback(this.listenerCount('error') > 0 ? error : null));
   }
 

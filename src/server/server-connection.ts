@@ -47,6 +47,8 @@ interface Failure {
 const LINGER_MS = 5_000;
 /** After close(), how long a connection that has sent nothing yet may still send its request. */
 const NEW_CONNECTION_GRACE_MS = 1_000;
+/** Largest output (UTF-16 code units) joined into one socket write while a received chunk is parsed. */
+const OUTPUT_BATCH_MAX = 64 * 1024;
 
 function isContinueExpectation(value: string): boolean {
   return value.length === 12 && value.toLowerCase() === '100-continue';
@@ -71,6 +73,16 @@ export class ServerConnection implements ResponseSink, BodySource {
   readonly #puller = new SerialLoop(() => this.#pullOnce());
   #socketPaused = false;
   #drainCallbacks: WriteCallback[] = [];
+  /**
+   * Output batching: while a received chunk is parsed and dispatched (#onData, #onDrain), the
+   * string output of the responses completed meanwhile (pipelined requests, synchronous handlers)
+   * is joined here and leaves in one socket write when the batch ends. Bytes that cannot be joined
+   * (Buffers, another encoding) flush it first, so the order on the wire never changes.
+   */
+  #batching = false;
+  #batchCorked = false;
+  #output = '';
+  #outputEncoding: BufferEncoding = 'utf8';
   /** No request is dispatched any more: a non-persistent message, a failure, or shutdown. */
   #closing = false;
   /** The server is closing: the request in progress (if any) is the last one dispatched. */
@@ -173,11 +185,35 @@ export class ServerConnection implements ResponseSink, BodySource {
     if (this.#firstByteAt === 0 && (this.serverTiming || responseFinishChannel.hasSubscribers || responseAbortChannel.hasSubscribers)) this.#firstByteAt = performance.now();
     this.#lastChunk = chunk;
     this.#parser.push(chunk);
-    const socket = this.socket;
-    socket.cork();
-    this.#puller.run();
-    socket.uncork();
+    this.#runBatched();
   };
+
+  /** Parse and dispatch with output batching: everything written meanwhile leaves together. */
+  #runBatched(): void {
+    if (this.#batching) {
+      this.#puller.run();
+      return;
+    }
+    this.#batching = true;
+    try {
+      this.#puller.run();
+    } finally {
+      this.#batching = false;
+      this.#flushOutput();
+      if (this.#batchCorked) {
+        this.#batchCorked = false;
+        this.socket.uncork();
+      }
+    }
+  }
+
+  /** Write the batched output now (before any write that bypasses the batch). */
+  #flushOutput(): void {
+    const output = this.#output;
+    if (output === '') return;
+    this.#output = '';
+    if (!this.socket.destroyed) this.socket.write(output, this.#outputEncoding);
+  }
 
   #onEnd = (): void => {
     this.#peerEnded = true;
@@ -377,6 +413,19 @@ export class ServerConnection implements ResponseSink, BodySource {
       if (callback) callback();
       return;
     }
+    if (this.#batching) {
+      if (typeof data === 'string' && (this.#output === '' || encoding === this.#outputEncoding) && this.#output.length + data.length <= OUTPUT_BATCH_MAX) {
+        this.#output += data;
+        this.#outputEncoding = encoding;
+        if (callback) callback();
+        return;
+      }
+      this.#flushOutput();
+      if (!this.#batchCorked) {
+        this.#batchCorked = true;
+        socket.cork();
+      }
+    }
     const ok = socket.write(data, encoding);
     if (callback) {
       if (ok) callback();
@@ -407,7 +456,7 @@ export class ServerConnection implements ResponseSink, BodySource {
       this.#drainCallbacks = [];
       for (const cb of callbacks) cb();
     }
-    if (this.#reading === null) this.#puller.run();
+    if (this.#reading === null) this.#runBatched();
   };
 
   /** A response handed over its last byte: advance the queue, flushing held output in order. */
@@ -424,6 +473,7 @@ export class ServerConnection implements ResponseSink, BodySource {
       if (held === undefined) break;
       this.#held.delete(next);
       const socket = this.socket;
+      this.#flushOutput();
       socket.cork();
       for (const chunk of held.chunks) socket.write(chunk);
       socket.uncork();
@@ -494,6 +544,7 @@ export class ServerConnection implements ResponseSink, BodySource {
     this.#idleDeadline = 0;
     this.#lingerDeadline = Date.now() + LINGER_MS;
     if (socket.destroyed) return;
+    this.#flushOutput();
     const hasUnreadInput = this.#failure !== null || this.#parser.bufferedBytes > 0 || this.#parser.discardedBytes > 0;
     if (hasUnreadInput && !this.#peerEnded) socket.end();
     else socket.destroySoon();
@@ -568,6 +619,7 @@ export class ServerConnection implements ResponseSink, BodySource {
     const { error, status, silent } = this.#failure!;
     const socket = this.socket;
     if (socket.destroyed) return;
+    this.#flushOutput();
     if (this.#host.listenerCount('clientError') > 0) {
       this.#detachListeners();
       socket.on('error', noop);
@@ -631,6 +683,7 @@ export class ServerConnection implements ResponseSink, BodySource {
   #finishUpgrade(): void {
     const { req, event, head } = this.#upgrade!;
     const socket = this.socket;
+    this.#flushOutput();
     this.#detachListeners();
     this.#host.connectionClosed(this);
     socket.setTimeout(0);
