@@ -501,6 +501,47 @@ const CASES = [
     input: `GET / HTTP/1.1\r\nHost: a.example:8080\r\n\r\nGET / HTTP/1.1\r\nHost: [2001:db8::1]:80\r\n\r\n`,
     check: (v) => assert.equal(v.messages.length, 2),
   },
+  // HTAB is OWS around list members (RFC 9110 §5.5, §5.6.1): Keel reads the coding and the
+  // connection options through it, where llhttp 9.3 rejects "chunked<HTAB>" and ignores
+  // "keep-alive<HTAB>" (fuzz-diff classes te-trailing-htab / connection-htab, SECURITY.md).
+  {
+    name: 'Transfer-Encoding "chunked<HTAB>" is chunked (HTAB is OWS)',
+    input: 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\t\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+    check: (v) => assert.equal(one(v).body.toString(), 'hello'),
+  },
+  {
+    name: 'Transfer-Encoding "gzip,<HTAB>chunked<HTAB>" is two codings: gzip is not implemented, 501',
+    input: 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip,\tchunked\t\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+    check: fails('HPE_INVALID_TRANSFER_ENCODING', 501),
+  },
+  {
+    name: 'Transfer-Encoding "chunked,<HTAB>chunked" is chunked twice: 400',
+    input: 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,\tchunked\r\n\r\n0\r\n\r\n',
+    check: fails('HPE_INVALID_TRANSFER_ENCODING', 400),
+  },
+  {
+    name: 'Transfer-Encoding "chunked<HTAB>x" is not chunked last: 400',
+    input: 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\tx\r\n\r\n0\r\n\r\n',
+    check: fails('HPE_INVALID_TRANSFER_ENCODING', 400),
+  },
+  {
+    name: 'HTTP/1.0 Connection "keep-alive<HTAB>" persists; the next request is parsed',
+    input: 'GET /1 HTTP/1.0\r\nConnection: keep-alive\t\r\n\r\nGET /2 HTTP/1.0\r\n\r\n',
+    check: (v) => {
+      assert.equal(v.error, null, show(v));
+      assert.deepEqual(v.messages.map((m) => [m.target, m.keepAlive]), [['/1', true], ['/2', false]]);
+    },
+  },
+  {
+    name: 'HTTP/1.0 Connection "<HTAB>keep-alive<HTAB>,<HTAB>te" persists',
+    input: 'GET /1 HTTP/1.0\r\nConnection:\tkeep-alive\t,\tte\r\n\r\n',
+    check: (v) => assert.equal(one(v).keepAlive, true),
+  },
+  {
+    name: 'HTTP/1.1 Connection "close<HTAB>" closes',
+    input: GET('/', 'Connection: close\t\r\n'),
+    check: (v) => assert.equal(one(v).keepAlive, false),
+  },
   {
     name: 'a Transfer-Encoding with NBSP around chunked is not chunked',
     input: 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\xa0\r\n\r\n0\r\n\r\n',
