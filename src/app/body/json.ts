@@ -3,6 +3,8 @@
 // `onProtoPoisoning: 'error'`), an empty body refused unless `allowEmpty`, and every syntax error
 // reported with its position, line and column.
 
+import { isUtf8 } from 'node:buffer';
+import type { TextDecoder } from 'node:util';
 import type { IncomingMessage } from '../../keel.js';
 import { bodyError } from './http-error.js';
 import { findJsonSyntaxError } from './json-syntax.js';
@@ -18,6 +20,18 @@ export interface JsonOptions extends BodyOptions {
   allowEmpty?: boolean;
   /** A `__proto__` key or a `constructor.prototype` object: 'error' (default, 400 ERR_FORBIDDEN_JSON_KEY), 'remove' the key, or 'ignore'. */
   protoAction?: 'error' | 'remove' | 'ignore';
+}
+
+/**
+ * The body as text. UTF-8 without a BOM (nearly every JSON body) is checked with buffer.isUtf8 and
+ * decoded by Buffer#toString, several times cheaper than a fatal TextDecoder for the same result;
+ * anything else goes through the decoder (which throws on invalid bytes and strips a BOM).
+ */
+function decodeText(body: Buffer, decoder: TextDecoder): string {
+  if (decoder.encoding === 'utf-8' && !(body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) && isUtf8(body)) {
+    return body.toString('utf8');
+  }
+  return decoder.decode(body);
 }
 
 /** The default `type`: application/json and any +json type (RFC 6839 §3.1). */
@@ -71,7 +85,7 @@ export function jsonParser(options: JsonOptions = {}): (req: IncomingMessage) =>
     }
     let text: string;
     try {
-      text = read.decoder!.decode(read.body);
+      text = decodeText(read.body, read.decoder!);
     } catch (cause) {
       throw bodyError('ERR_INVALID_JSON', `Invalid JSON: the body is not valid ${read.decoder!.encoding}`, { cause });
     }
