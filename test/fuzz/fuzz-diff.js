@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 // Differential fuzzing of Keel's request parser against llhttp (Node's own parser, driven by
-// shared/tools/llhttp-oracle.mjs exactly as node:http drives it).
+// shared/tools/llhttp-oracle.mjs exactly as node:http drives it); and the runner for both sides.
 //
-//   node test/fuzz/fuzz-diff.js --count N --seed S [--show K] [--json]
-//   npm run fuzz:diff -- --count N
+//   node test/fuzz/fuzz-diff.js --count N --seed S [--side request|response|both] [--show K] [--json]
+//   npm run fuzz:diff -- --count N                 (requests, the default side)
+//   npm run fuzz:diff -- --response --count N      (responses: same as --side response)
+//
+// The response side (Keel's ResponseParser against llhttp in response mode, as node:http's client
+// drives it) lives in response-diff.js, with its generator (response-generator.js) and intended
+// classes (response-classes.js); this file runs it and reports it the same way. With --side both,
+// each side runs --count streams from --seed.
 //
 // Each stream of test/fuzz/generator.js is parsed whole, with EOF, by both. The verdicts are compared
 // as in test/http1/oracle.test.js (vector-helpers.js: runKeel, oracleVerdict, verdictDifferences):
@@ -18,11 +24,14 @@
 //   - a known intended class (CLASSES below): a verdict difference README "Deliberate differences"
 //     and oracle.test.js's INTENDED_DIFFERENCES document, each with its RFC rule.
 //   - UNEXPLAINED: anything else (including field-level differences with equal framing).
-// Exit status 1 when there is any FRAMING or UNEXPLAINED case (KNOWN_BUGS excepted, see below).
+// Exit status 1 when there is any FRAMING or UNEXPLAINED case (KNOWN_BUGS excepted, see below), on
+// either side (the response side also fails on CRASH, SPLIT and 'RFC: name': see response-diff.js).
 
 import { parseStream } from '../../../shared/tools/llhttp-oracle.mjs';
 import { oracleVerdict, runKeel, verdictDifferences, whole, describe } from '../http1/vector-helpers.js';
 import { generateStream, mulberry32, escapeBytes } from './generator.js';
+import { fuzzResponses } from './response-diff.js';
+import { RESPONSE_CLASSES } from './response-classes.js';
 
 // --------------------------------------------------------------------- intended classes ----
 //
@@ -235,44 +244,73 @@ export function fuzz({ count, seed, keep = 10, skip = () => false }) {
   return { counts, failures, bad, skipped };
 }
 
+const SIDES = ['request', 'response', 'both'];
+const USAGE = 'usage: node test/fuzz/fuzz-diff.js [--count N] [--seed S] [--side request|response|both] [--response] [--show K] [--json]';
+
 function parseArgs(argv) {
-  const args = { count: 1000, seed: 1, show: 5, json: false };
+  const args = { count: 1000, seed: 1, show: 5, json: false, side: 'request' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--count') args.count = Number(argv[++i]);
     else if (a === '--seed') args.seed = Number(argv[++i]);
     else if (a === '--show') args.show = Number(argv[++i]);
     else if (a === '--json') args.json = true;
+    else if (a === '--side') args.side = argv[++i];
+    else if (a === '--response') args.side = 'response';
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node test/fuzz/fuzz-diff.js [--count N] [--seed S] [--show K] [--json]');
+      console.log(USAGE);
       process.exit(0);
-    } else throw new Error(`unknown argument ${a}`);
+    } else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
+  if (!SIDES.includes(args.side)) throw new Error(`--side must be one of ${SIDES.join(', ')}\n${USAGE}`);
   return args;
 }
 
+/** Each side: its fuzz function and its intended class names. */
+const RUNNERS = {
+  request: { fuzz, classes: CLASSES },
+  response: { fuzz: fuzzResponses, classes: RESPONSE_CLASSES },
+};
+
+/** Print one side's counts per kind and its first failing cases. */
+function report(side, args, { counts, failures }, ms, classes) {
+  console.log(`fuzz-diff (${side}s): ${args.count} streams, seed ${args.seed}, ${ms} ms`);
+  const rows = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+  const width = Math.max(...rows.map(([k]) => k.length), 10);
+  for (const [kind, n] of rows) {
+    const note = classes.some((c) => c.name === kind) ? '  (intended)' : kind.startsWith('KNOWN BUG') ? '  (not fixed yet)' : '';
+    console.log(`  ${kind.padEnd(width)} ${String(n).padStart(7)}${note}`);
+  }
+  for (const f of failures) {
+    console.log(`\n#${f.index} ${f.kind} [${f.mutations.join(', ')}]`);
+    if (f.methods) console.log(`  methods: ${f.methods.join(',')}${f.eof ? '' : ' (no EOF)'}`);
+    console.log(`  bytes: ${escapeBytes(f.buf)}`);
+    console.log(`  keel:  ${f.keel}`);
+    console.log(`  node:  ${f.node}`);
+    console.log(`  diff:  ${f.differences.join('; ')}`);
+  }
+}
+
 function main() {
-  const args = parseArgs(process.argv.slice(2));
-  const t0 = Date.now();
-  const { counts, failures, bad } = fuzz({ count: args.count, seed: args.seed, keep: args.show });
-  const ms = Date.now() - t0;
-  if (args.json) {
-    console.log(JSON.stringify({ seed: args.seed, count: args.count, ms, counts: Object.fromEntries(counts),
-      failures: failures.map((f) => ({ ...f, buf: escapeBytes(f.buf) })) }));
-  } else {
-    console.log(`fuzz-diff: ${args.count} streams, seed ${args.seed}, ${ms} ms`);
-    const rows = [...counts.entries()].sort((a, b) => b[1] - a[1]);
-    const width = Math.max(...rows.map(([k]) => k.length), 10);
-    for (const [kind, n] of rows) {
-      const cls = CLASSES.find((c) => c.name === kind);
-      console.log(`  ${kind.padEnd(width)} ${String(n).padStart(7)}${cls ? '  (intended)' : ''}`);
-    }
-    for (const f of failures) {
-      console.log(`\n#${f.index} ${f.kind} [${f.mutations.join(', ')}]`);
-      console.log(`  bytes: ${escapeBytes(f.buf)}`);
-      console.log(`  keel:  ${f.keel}`);
-      console.log(`  node:  ${f.node}`);
-      console.log(`  diff:  ${f.differences.join('; ')}`);
+  let args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  let bad = 0;
+  for (const side of args.side === 'both' ? ['request', 'response'] : [args.side]) {
+    const { fuzz: run, classes } = RUNNERS[side];
+    const t0 = Date.now();
+    const result = run({ count: args.count, seed: args.seed, keep: args.show });
+    const ms = Date.now() - t0;
+    bad += result.bad;
+    if (args.json) {
+      console.log(JSON.stringify({ side, seed: args.seed, count: args.count, ms, counts: Object.fromEntries(result.counts),
+        failures: result.failures.map((f) => ({ ...f, buf: escapeBytes(f.buf) })) }));
+    } else {
+      report(side, args, result, ms, classes);
     }
   }
   process.exit(bad > 0 ? 1 : 0);
