@@ -292,9 +292,6 @@ function parseArgs(argv) {
     opts.client = implied.client || !implied.server;
   }
   if (implied.server && !opts.server) process.stderr.write('bench/run.js: note: --scenario / --connections / --impls / --no-ceilings ignored (server section not selected)\n');
-  if (!opts.ceilings && opts.impls?.some((impl) => HELLO_CEILINGS.includes(impl))) {
-    die(`--no-ceilings contradicts --impls ${opts.impls.join(',')} (which names a ceiling)`);
-  }
   if (implied.client && !opts.client) process.stderr.write('bench/run.js: note: --clients / --inflight ignored (client section not selected)\n');
   return opts;
 }
