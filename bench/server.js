@@ -85,12 +85,8 @@ function json(req, res) {
   });
 }
 
-function listening(server) {
-  server.on('error', onServerError);
-  process.stdout.write('ready\n');
-}
-
 async function startClassic() {
+  // Fastify and the bare node:net ceiling come from their modules, already listening.
   if (impl === 'fastify' || impl === 'bare-net') {
     let server;
     try {
@@ -105,7 +101,8 @@ async function startClassic() {
       process.stderr.write(`bench/server.js: ${impl} failed to start: ${err && err.stack ? err.stack : err}\n`);
       process.exit(1);
     }
-    listening(server);
+    server.on('error', onServerError);
+    process.stdout.write('ready\n');
     return;
   }
   const mod = impl === 'keel' ? await import('keel') : await import('node:http');
