@@ -273,13 +273,14 @@ const RUNNERS = {
 };
 
 /** Print one side's counts per kind and its first failing cases. */
-function report(side, args, { counts, failures }, ms, classes) {
+function report(side, args, { counts, framingCounts, failures }, ms, classes) {
   console.log(`fuzz-diff (${side}s): ${args.count} streams, seed ${args.seed}, ${ms} ms`);
   const rows = [...counts.entries()].sort((a, b) => b[1] - a[1]);
   const width = Math.max(...rows.map(([k]) => k.length), 10);
   for (const [kind, n] of rows) {
     const note = classes.some((c) => c.name === kind) ? '  (intended)' : kind.startsWith('KNOWN BUG') ? '  (not fixed yet)' : '';
-    console.log(`  ${kind.padEnd(width)} ${String(n).padStart(7)}${note}`);
+    const framing = framingCounts && framingCounts.get(kind) ? `, ${framingCounts.get(kind)} with other message boundaries` : '';
+    console.log(`  ${kind.padEnd(width)} ${String(n).padStart(7)}${note}${framing}`);
   }
   for (const f of failures) {
     console.log(`\n#${f.index} ${f.kind} [${f.mutations.join(', ')}]`);
@@ -308,6 +309,7 @@ function main() {
     bad += result.bad;
     if (args.json) {
       console.log(JSON.stringify({ side, seed: args.seed, count: args.count, ms, counts: Object.fromEntries(result.counts),
+        ...(result.framingCounts ? { framingCounts: Object.fromEntries(result.framingCounts) } : {}),
         failures: result.failures.map((f) => ({ ...f, buf: escapeBytes(f.buf) })) }));
     } else {
       report(side, args, result, ms, classes);

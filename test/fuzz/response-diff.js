@@ -13,7 +13,7 @@
 //   - FRAMING: both produced a message at the same index but its status code, body or upgrade
 //     differ, both upgraded with different tunnel bytes, or both accepted with a different number
 //     of messages: the message boundaries differ (a response desync) unless a class explains it.
-//   - a known bug (KNOWN_BUGS), counted apart;
+//   - a known bug (RESPONSE_KNOWN_BUGS in response-classes.js), counted apart;
 //   - an intended class (RESPONSE_CLASSES), each with the RFC rule that makes Keel's choice right;
 //   - UNEXPLAINED: anything else.
 // Failures of Keel itself, whatever llhttp says, are their own kinds and fail (unless a known bug):
@@ -112,7 +112,8 @@ function context(buf, methods, eof, keel, oracle, consistent, oracleOffset) {
 }
 
 /**
- * Compare one stream; returns { kind, differences, keel, oracle }. kind: 'agree' | 'FRAMING' |
+ * Compare one stream; returns { kind, differences, keel, oracle, framing (whether the message
+ * boundaries differ) }. kind: 'agree' | 'FRAMING' |
  * 'UNEXPLAINED' | 'CRASH' | 'SPLIT' | 'RFC: name' | a class name | 'KNOWN BUG: name'. A broken
  * invariant is reported over an agreement or an intended class, never over a failing kind.
  */
@@ -131,16 +132,18 @@ export function compareResponse(buf, methods = ['GET'], eof = true) {
     return { kind: 'SPLIT', differences: [`one byte at a time: ${describeResponse(split)}`], keel, oracle };
   }
   const differences = differencesOf(keel, oracle);
-  const kind = differences.length === 0 ? 'agree'
-    : classify(context(buf, methods, eof, keel, oracle, result.consistent, result.error ? result.error.offset : null));
+  const ctx = differences.length === 0 ? null
+    : context(buf, methods, eof, keel, oracle, result.consistent, result.error ? result.error.offset : null);
+  const kind = ctx === null ? 'agree' : classify(ctx);
+  const framing = ctx !== null && ctx.framing;
   if (!failing(kind)) {
     for (const inv of INVARIANTS) {
       if (!inv.broken(keel)) continue;
       const bug = RESPONSE_KNOWN_BUGS.find((b) => b.invariant === inv.name);
-      return { kind: bug ? `KNOWN BUG: ${bug.name}` : `RFC: ${inv.name}`, differences: [inv.rule, ...differences], keel, oracle };
+      return { kind: bug ? `KNOWN BUG: ${bug.name}` : `RFC: ${inv.name}`, differences: [inv.rule, ...differences], keel, oracle, framing };
     }
   }
-  return { kind, differences, keel, oracle };
+  return { kind, differences, keel, oracle, framing };
 }
 
 /** The kind of a disagreement: a known bug, the first intended class that explains it, or FRAMING / UNEXPLAINED. */
@@ -156,12 +159,14 @@ function classify(ctx) {
 }
 
 /**
- * Run `count` response streams from `seed`: { counts: Map kind -> n, failures: the first `keep`
- * failing cases, bad: how many failed, skipped }. `skip(stream)` leaves a stream out (known bugs).
+ * Run `count` response streams from `seed`: { counts: Map kind -> n, framingCounts: Map kind -> n
+ * of those whose message boundaries differ, failures: the first `keep` failing cases, bad: how
+ * many failed, skipped }. `skip(stream)` leaves a stream out.
  */
 export function fuzzResponses({ count, seed, keep = 10, skip = () => false }) {
   const rng = mulberry32(seed);
   const counts = new Map();
+  const framingCounts = new Map();
   const failures = [];
   let skipped = 0;
   for (let i = 0; i < count; i++) {
@@ -169,6 +174,7 @@ export function fuzzResponses({ count, seed, keep = 10, skip = () => false }) {
     if (skip(stream)) { skipped++; continue; }
     const r = compareResponse(stream.buf, stream.methods, stream.eof);
     counts.set(r.kind, (counts.get(r.kind) ?? 0) + 1);
+    if (r.framing) framingCounts.set(r.kind, (framingCounts.get(r.kind) ?? 0) + 1);
     if (failing(r.kind) && failures.length < keep) {
       failures.push({
         index: i, kind: r.kind, mutations: stream.mutations, buf: stream.buf, differences: r.differences,
@@ -179,5 +185,5 @@ export function fuzzResponses({ count, seed, keep = 10, skip = () => false }) {
     }
   }
   const bad = [...counts].reduce((sum, [k, n]) => sum + (failing(k) ? n : 0), 0);
-  return { counts, failures, bad, skipped };
+  return { counts, framingCounts, failures, bad, skipped };
 }
