@@ -152,6 +152,21 @@ export abstract class MessageParser<H extends MessageHead> {
   }
 
   /**
+   * Drop the references to the last message — `head`, the `body` view and, when every pushed byte
+   * was consumed, the pushed bytes themselves — so that an idle connection keeps no buffers alive.
+   * Call it between messages, once `head`, `body` and `trailers` have been read.
+   */
+  release(): void {
+    this.head = null;
+    this.body = EMPTY;
+    if (this.#pos === this.#buf.length && this.#buf !== EMPTY) {
+      this.#base += this.#pos;
+      this.#buf = EMPTY;
+      this.#pos = 0;
+    }
+  }
+
+  /**
    * Stop parsing and hand over the unconsumed bytes (after an upgrade or CONNECT head).
    * The parser is closed afterwards.
    */

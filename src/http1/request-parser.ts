@@ -70,6 +70,11 @@ export class RequestParser extends MessageParser<RequestHead> {
     }
   }
 
+  override release(): void {
+    super.release();
+    this.#host = '';
+  }
+
   /** Host rules (RFC 9112 §3.2), framing (RFC 9112 §6.3) and persistence (§9.3) for a complete head. */
   protected completeHead(head: RequestHead, offset: number): void {
     if (this.#hostCount > 1) throw new ParseError('HPE_INVALID_HOST', 'more than one Host field line', offset);

@@ -63,7 +63,8 @@ export class ServerConnection implements ResponseSink, BodySource {
 
   /** Responses in request order; queue[0] writes to the socket, the others hold their output. */
   #queue: ServerResponse[] = [];
-  #held = new Map<ServerResponse, HeldOutput>();
+  /** Held output of responses behind queue[0] (created on first use: pipelining only). */
+  #held: Map<ServerResponse, HeldOutput> | null = null;
   /** The request whose body is being received, and its response. */
   #reading: IncomingMessage | null = null;
   #readingResponse: ServerResponse | null = null;
@@ -363,8 +364,15 @@ export class ServerConnection implements ResponseSink, BodySource {
     this.#requestDeadline = 0;
     this.#requestStarted = false;
     // Pipelined: the next request's first bytes are already buffered (its timings start now).
-    this.#firstByteAt = this.#firstByteAt !== 0 && this.#parser.bufferedBytes > 0 ? performance.now() : 0;
-    if (this.#parser.bufferedBytes > 0 && !this.#closing) this.#startRequestClock(Date.now());
+    if (this.#parser.bufferedBytes > 0) {
+      this.#firstByteAt = this.#firstByteAt !== 0 ? performance.now() : 0;
+      if (!this.#closing) this.#startRequestClock(Date.now());
+    } else {
+      // Nothing of the next request yet: keep no buffer alive while the connection idles.
+      this.#firstByteAt = 0;
+      this.#lastChunk = null;
+      this.#parser.release();
+    }
   }
 
   /** IncomingMessage._read: the reader wants more of the body. */
@@ -417,7 +425,11 @@ export class ServerConnection implements ResponseSink, BodySource {
       if (typeof data === 'string' && (this.#output === '' || encoding === this.#outputEncoding) && this.#output.length + data.length <= OUTPUT_BATCH_MAX) {
         this.#output += data;
         this.#outputEncoding = encoding;
-        if (callback) callback();
+        if (callback) {
+          // The writer may go on only while the socket is not over its high-water mark.
+          if (socket.writableNeedDrain) this.#drainCallbacks.push(callback);
+          else callback();
+        }
         return;
       }
       this.#flushOutput();
@@ -442,10 +454,11 @@ export class ServerConnection implements ResponseSink, BodySource {
   }
 
   #heldOutput(res: ServerResponse): HeldOutput {
-    let held = this.#held.get(res);
+    const map = (this.#held ??= new Map());
+    let held = map.get(res);
     if (held === undefined) {
       held = { chunks: [], callbacks: [], done: false };
-      this.#held.set(res, held);
+      map.set(res, held);
     }
     return held;
   }
@@ -469,9 +482,9 @@ export class ServerConnection implements ResponseSink, BodySource {
     let closes = this.#afterResponse(res);
     while (!closes && this.#queue.length > 0) {
       const next = this.#queue[0];
-      const held = this.#held.get(next);
+      const held = this.#held?.get(next);
       if (held === undefined) break;
-      this.#held.delete(next);
+      this.#held!.delete(next);
       const socket = this.socket;
       this.#flushOutput();
       socket.cork();
@@ -525,7 +538,7 @@ export class ServerConnection implements ResponseSink, BodySource {
       later._abort();
     }
     this.#queue = [];
-    this.#held.clear();
+    this.#held = null;
     this.#endSocket();
     return true;
   }
@@ -569,7 +582,7 @@ export class ServerConnection implements ResponseSink, BodySource {
       silent = res.headersSent || res.writableEnded;
       if (!silent) {
         this.#queue.splice(this.#queue.indexOf(res), 1);
-        this.#held.delete(res);
+        this.#held?.delete(res);
         res._abort();
       }
       // As Node, the request sees the connection reset ('aborted'); the ParseError is its cause.
@@ -621,7 +634,9 @@ export class ServerConnection implements ResponseSink, BodySource {
     if (socket.destroyed) return;
     this.#flushOutput();
     if (this.#host.listenerCount('clientError') > 0) {
+      // The socket is the listener's now; only 'close' is still ours (the server forgets us then).
       this.#detachListeners();
+      socket.on('close', this.#onClose);
       socket.on('error', noop);
       this.#host.emit('clientError', error, socket);
       return;
@@ -664,7 +679,7 @@ export class ServerConnection implements ResponseSink, BodySource {
       res._abort();
     }
     this.#queue = [];
-    this.#held.clear();
+    this.#held = null;
     const callbacks = this.#drainCallbacks;
     this.#drainCallbacks = [];
     for (const cb of callbacks) cb();
