@@ -3,11 +3,10 @@
 // llhttp") lists them with the same names.
 //
 // Each class: `name`, `why` (the rule that makes Keel's choice right), `framing` (true when it may
-// explain a framing difference: message boundaries that differ), `test(c)` on response-diff.js's
-// context { text, methods, eof, keel, oracle, framing, d, side, m, k, o, method, consistent,
-// oracleOffset }:
-// k / o are Keel's / llhttp's message at index d (undefined when absent), m the one that exists
-// (Keel's first), method the request method it answers. The first matching class wins.
+// explain a framing difference: message boundaries that differ), `test(c)` on the context that
+// response-diff.js documents (text, methods, eof, keel, oracle, framing, d, side, k, o, m, method,
+// consistent, oracleOffset; k / o: Keel's / llhttp's message at the index d judged). The first
+// matching class wins; a class must not match what Keel gets wrong (that is a KNOWN BUG below).
 
 import { BodyKind } from '../../dist/http1/framing.js';
 import { runKeelResponse } from '../http1/vector-helpers.js';
