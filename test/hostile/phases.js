@@ -44,7 +44,7 @@ export async function phaseServer(impl, options = {}) {
       });
       req.on('end', () => res.end('got it'));
     } else if (url === '/stream') {
-      res.setHeader('Content-Length', 2 ** 40); // not chunked: chunked Buffer writes hit a known bug (slow-reader.test.js)
+      res.setHeader('Content-Length', 2 ** 40); // chunked pumping: slow-reader.test.js
       const chunk = Buffer.alloc(16 * 1024, 's');
       const pump = () => {
         while (!res.destroyed && !res.writableEnded) {
@@ -55,7 +55,8 @@ export async function phaseServer(impl, options = {}) {
     } else if (url.startsWith('/pipe/')) {
       const i = Number(url.slice(6));
       const timer = setTimeout(() => res.end(`answer ${url}`), i < 3 ? (i + 1) * 10 : 60_000);
-      req.socket.on('close', () => clearTimeout(timer)); // node:http: no res 'close' for queued responses
+      res.on('close', () => clearTimeout(timer));
+      req.on('aborted', () => clearTimeout(timer)); // node:http: no res 'close' for queued responses
     }
   }, { keepAliveTimeout: 10_000, headersTimeout: 10_000, requestTimeout: 20_000, ...options }, impl);
   h.server.on('upgrade', (req, socket) => {
@@ -72,7 +73,7 @@ export async function phaseServer(impl, options = {}) {
 }
 
 /** The server-side socket of client `c`. */
-function serverSocketOf(h, c) {
+export function serverSocketOf(h, c) {
   const port = c.socket.localPort;
   for (const socket of h.sockets) if (socket.remotePort === port) return socket;
   return null;
@@ -83,10 +84,11 @@ function serverRead(h, c, n) {
   return waitUntil(() => (serverSocketOf(h, c)?.bytesRead ?? 0) >= n, 3000, `the server to read ${n} bytes`);
 }
 
-const CL_BODY_HEAD = 'POST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n';
-const CHUNKED_HEAD = 'POST /body HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n';
-const CONTINUE_HEAD = 'POST /body HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n';
-const UPGRADE_HEAD = 'GET /up HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: hostile\r\n\r\n';
+/** Request bytes the phases send (exported for leaks.test.js's batches). */
+export const CL_BODY_HEAD = 'POST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n';
+export const CHUNKED_HEAD = 'POST /body HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n';
+export const CONTINUE_HEAD = 'POST /body HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n';
+export const UPGRADE_HEAD = 'GET /up HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: hostile\r\n\r\n';
 
 /**
  * Each phase: `name`, `requests` (how many requests reach the handler), and `drive(c, h)`, which
