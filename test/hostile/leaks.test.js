@@ -101,9 +101,10 @@ test('1500 abrupt resets in batches of 50, in every state: the heap after GC doe
   }
 });
 
-test('with a clientError listener: connections refused with 400 / 408 / 431 are released (no socket survives a GC)', {
-  ...T,
-}, async () => {
+// Regression test (bug fixed in the engine): ServerConnection#fail detached every socket listener,
+// 'close' included, before emitting 'clientError', so the Server kept each refused connection (and
+// its socket) in its set forever.
+test('with a clientError listener: connections refused with 400 / 408 / 431 are released (no socket survives a GC)', T, async () => {
   const objects = tracker();
   const errors = [];
   const h = await serve((req, res) => res.end('served'), { headersTimeout: 300, maxHeaderSize: 1024 });

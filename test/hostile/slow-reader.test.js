@@ -108,10 +108,11 @@ test('a client that never reads a 64 MiB response: writes stall, memory stays bo
   }
 });
 
-test('a chunked response pumped synchronously by the handler to a client that does not read: res.write() returns false within 1 MiB (Keel and node:http)', {
-  ...T,
-}, async () => {
-  // Capped at 4096 writes of 16 KiB (64 MiB) so that the bug cannot exhaust memory.
+// Regression test (bug fixed in the engine): the output batch of ServerConnection.write()
+// acknowledged a chunk's CRLF suffix (which carries the write callback) at once, so res.write()
+// never returned false and the whole response piled up in memory.
+test('a chunked response pumped synchronously by the handler to a client that does not read: res.write() returns false within 1 MiB (Keel and node:http)', T, async () => {
+  // Capped at 4096 writes of 16 KiB (64 MiB): a regression cannot exhaust memory.
   const CAP = 4096;
   for (const impl of [nodeHttp, keel]) {
     const name = impl === keel ? 'keel' : 'node:http';
