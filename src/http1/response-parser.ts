@@ -46,8 +46,10 @@ export class ResponseParser extends MessageParser<ResponseHead> {
     head.bodyKind = bodyKind;
     head.contentLength = bodyKind === BodyKind.Length ? this.framing.contentLength : 0;
     head.upgrade = status === 101 || (this.requestMethod === 'CONNECT' && status >= 200 && status < 300);
-    // An interim (1xx) response never ends the connection; a body until close always does.
+    // An interim (1xx) response never ends the connection; a body until close always does, and so
+    // does Transfer-Encoding in an HTTP/1.0 message (RFC 9112 §6.1: faulty framing, close after it).
     head.keepAlive = (status >= 100 && status < 200 && status !== 101) ||
-      (bodyKind !== BodyKind.UntilClose && isPersistent(head.versionMinor, this.connectionOptions));
+      (bodyKind !== BodyKind.UntilClose && isPersistent(head.versionMinor, this.connectionOptions) &&
+        !(head.versionMinor === 0 && this.framing.transferEncoding !== undefined));
   }
 }

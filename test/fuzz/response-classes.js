@@ -153,6 +153,14 @@ export const RESPONSE_CLASSES = [
       (onlyDiffers(c, 'keepAlive') && !c.k.keepAlive && CLOSE.test(values(c.k, 'connection').join(','))),
   },
   {
+    name: 'http10-te-closes',
+    why: 'RFC 9112 §6.1: a client that receives an HTTP/1.0 message containing Transfer-Encoding MUST treat the framing as faulty and close the connection after the message, whatever Connection says; llhttp keeps the connection and parses what follows. Keel closes and discards it',
+    framing: true,
+    test: (c) => c.keel.error === null && c.keel.messages.length >= 1 && c.keel.messages.length <= c.oracle.messages.length &&
+      ((m) => m.versionMinor === 0 && m.keepAlive === false && values(m, 'transfer-encoding').length > 0 &&
+        (c.keel.closed || c.keel.upgradeHead === null))(c.keel.messages.at(-1)),
+  },
+  {
     name: 'connection-htab',
     why: 'RFC 9110 §5.5 / §7.6.1: HTAB is OWS, "keep-alive<HTAB>" is keep-alive (as "close<HTAB>" is close); llhttp 9.3 does not recognise the option. The message boundaries are the same, only the persistence differs',
     test: (c) => onlyDiffers(c, 'keepAlive') && /connection:[^\r\n]*\t/i.test(c.text),
@@ -214,10 +222,6 @@ export const RESPONSE_CLASSES = [
  * reports them and fails once a repro stops reproducing (then the entry goes).
  */
 export const RESPONSE_KNOWN_BUGS = [
-  {
-    name: 'http10-te-keep-alive',
-    invariant: 'http10-te-closes',
-    repro: { text: 'HTTP/1.0 200 OK\\r\\nTransfer-Encoding: chunked\\r\\nConnection: keep-alive\\r\\n\\r\\n0\\r\\n\\r\\n', methods: ['GET'] },
-    rfc: 'RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing; the recipient MUST close the connection after it. ResponseParser.completeHead() takes keepAlive from isPersistent() alone, so "Connection: keep-alive" keeps the connection (llhttp does the same, so the differential alone cannot see it); the next response would be read from a connection whose framing is suspect',
-  },
+  // http10-te-keep-alive (HTTP/1.0 + Transfer-Encoding kept the connection; RFC 9112 §6.1) was fixed
+  // in ResponseParser.completeHead(); the invariant http10-te-closes keeps guarding it.
 ];
