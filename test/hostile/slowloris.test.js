@@ -2,10 +2,12 @@
 // all) hold a connection for at most headersTimeout, counted from the accept / first byte — each
 // then gets a 408 and is closed — while a normal client keeps being served during the attack. The
 // same attack against node:http (with a short connectionsCheckingInterval, since node:http checks
-// deadlines every 30 s by default) ends the same way.
+// deadlines every 30 s by default) ends the same way. An attacker that ignores the server's FIN
+// and keeps trickling is discarded, then cut for good after the lingering close (5 s).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import {
   CANNED_408,
   connectionCount,
@@ -127,5 +129,40 @@ test('parity: the same slowloris attack (50 connections) against node:http and K
     } finally {
       await h.close();
     }
+  }
+});
+
+test("slowloris connections that ignore the 408 and the server's FIN and keep trickling: their sockets are destroyed after the 5 s lingering close", T, async () => {
+  const LINGER_MS = 5000; // ServerConnection's lingering close (nginx's lingering_timeout)
+  const h = await serve((req, res) => res.end('served'), OPTIONS);
+  const lifetimes = [];
+  h.server.on('connection', (socket) => {
+    const acceptedAt = Date.now();
+    socket.on('close', () => lifetimes.push(Date.now() - acceptedAt));
+  });
+  const attackers = [];
+  try {
+    for (let i = 0; i < 20; i++) {
+      // allowHalfOpen: the server's FIN does not end our side; we go on writing regardless.
+      const socket = net.connect({ port: h.port, host: '127.0.0.1', allowHalfOpen: true });
+      const attacker = { socket, text: '' };
+      attackers.push(attacker);
+      socket.on('data', (d) => (attacker.text += d.toString('latin1')));
+      socket.on('error', () => {});
+      socket.on('connect', () => {
+        socket.write('GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ');
+        const timer = setInterval(() => (socket.writable ? socket.write('a') : clearInterval(timer)), TRICKLE_MS);
+        socket.on('close', () => clearInterval(timer));
+      });
+    }
+    await waitUntil(() => lifetimes.length === 20, HEADERS_TIMEOUT + LINGER_MS + 4000, 'the server to destroy every attacker');
+    for (const [i, a] of attackers.entries()) assert.equal(a.text, CANNED_408, `attacker #${i}`);
+    for (const ms of lifetimes) {
+      assert.ok(ms >= CUT_MIN && ms <= HEADERS_TIMEOUT + LINGER_MS + 2000, `a server-side socket lived ${ms} ms`);
+    }
+    await waitForNoConnections(h.server);
+  } finally {
+    for (const a of attackers) a.socket.destroy();
+    await h.close();
   }
 });
