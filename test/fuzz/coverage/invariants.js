@@ -6,7 +6,8 @@
 // For one stream of bytes and one parser (request or response), checkStream():
 //   - feeds it in several ways: whole; split in two at offsets derived from the data (around line
 //     ends, the middle, hash-picked ones); split at all of those at once; one byte at a time when
-//     small; with EOF (finish()) and without;
+//     small; with EOF (finish()) and without; every other feeding calling release() between
+//     messages as the server does;
 //   - asserts every feeding gives the same verdict: complete messages (start line, version, fields,
 //     framing, keep-alive, upgrade, body bytes, trailers), the incomplete message, the error code,
 //     status and offset, closed state, bytes consumed, the bytes handed over after an upgrade;
@@ -67,7 +68,7 @@ function violation(message) {
  * and drain when `eof`), checking the per-step invariants, and return the verdict.
  *   kind: 'request' | 'response'; methods: the request method of each response, in order.
  */
-export function drive(kind, pieces, { eof = true, options = FUZZ_LIMITS, methods = ['GET'], strict = false } = {}) {
+export function drive(kind, pieces, { eof = true, options = FUZZ_LIMITS, methods = ['GET'], strict = false, release = false } = {}) {
   const parser = kind === 'request' ? new RequestParser(options) : new ResponseParser(options);
   const headerLimit = options.maxHeaderSize;
   const retainLimit = Math.max(headerLimit, options.maxChunkExtensionsSize + CHUNK_LINE_SLACK);
@@ -159,6 +160,11 @@ export function drive(kind, pieces, { eof = true, options = FUZZ_LIMITS, methods
     messages.push(current);
     if (kind === 'response' && current.statusCode >= 200) parser.requestMethod = methodAt(++finals);
     current = null;
+    // As the server does between messages; it must change nothing but what the parser retains.
+    if (release) {
+      parser.release();
+      if (parser.head !== null || parser.body.length !== 0) violation('release() kept the last head or body');
+    }
   };
 
   /** next() until NeedData; the per-event invariants. */
@@ -274,15 +280,18 @@ export function splitOffsets(data) {
   return [...set].filter((o) => o > 0 && o < n).sort((a, b) => a - b);
 }
 
-/** Every feeding of `data`: [label, pieces, eof]. The first one is the reference. */
+/**
+ * Every feeding of `data`: [label, pieces, release]. The first one is the reference. Every other
+ * feeding calls release() after each message, as the server does between messages.
+ */
 export function feedings(data) {
   const offsets = splitOffsets(data);
   const cut = (at) => at.map((o, i) => data.subarray(i === 0 ? 0 : at[i - 1], o)).concat([data.subarray(at.at(-1) ?? 0)]);
-  const out = [['whole', [data], true]];
-  for (const o of offsets) out.push([`split at ${o}`, cut([o]), true]);
-  if (offsets.length > 1) out.push([`split at ${offsets.join(',')}`, cut(offsets), true]);
-  if (data.length <= BYTEWISE_MAX) out.push(['one byte at a time', cut(Array.from({ length: data.length - 1 }, (_, i) => i + 1)), true]);
-  return out;
+  const out = [['whole', [data]]];
+  for (const o of offsets) out.push([`split at ${o}`, cut([o])]);
+  if (offsets.length > 1) out.push([`split at ${offsets.join(',')}`, cut(offsets)]);
+  if (data.length <= BYTEWISE_MAX) out.push(['one byte at a time', cut(Array.from({ length: data.length - 1 }, (_, i) => i + 1))]);
+  return out.map(([label, pieces], i) => (i % 2 === 1 ? [`${label}, release() after each message`, pieces, true] : [label, pieces, false]));
 }
 
 // ------------------------------------------------------------------------------ checking ----
@@ -311,13 +320,13 @@ function firstDifference(a, b, path = 'verdict') {
 export function checkStream(kind, data, opts = {}) {
   const list = feedings(data);
   const reference = drive(kind, list[0][1], { ...opts, eof: true });
-  for (const [label, pieces] of list.slice(1)) {
-    const d = firstDifference(drive(kind, pieces, { ...opts, eof: true }), reference);
+  for (const [label, pieces, release] of list.slice(1)) {
+    const d = firstDifference(drive(kind, pieces, { ...opts, eof: true, release }), reference);
     if (d) violation(`${kind}: fed ${label}, not whole: ${d}`);
   }
   // Without EOF: the same for any split, and EOF only adds (an until-close body's end, or an error).
   const open = drive(kind, [data], { ...opts, eof: false });
-  const openSplit = drive(kind, list.at(-1)[1], { ...opts, eof: false });
+  const openSplit = drive(kind, list.at(-1)[1], { ...opts, eof: false, release: true });
   const d = firstDifference(openSplit, open);
   if (d) violation(`${kind}: without EOF, fed ${list.at(-1)[0]}, not whole: ${d}`);
   if (firstDifference(reference.messages.slice(0, open.messages.length), open.messages) !== null) {

@@ -3,11 +3,13 @@
 // Jazzer.js (libFuzzer), bounded in time:
 //
 //   npm run fuzz -- [--target request|response|chunked|all] [--time SECONDS] [--runs N]
-//                   [--max-len BYTES] [--strict]
+//                   [--max-len BYTES] [--strict] [--coverage]
 //
 // Defaults: every target, 60 s each, one after the other (one core each). --runs stops a target
 // after N executions instead (or as well). --strict also checks the known bugs of
-// invariants.js KNOWN_BUGS (KEEL_FUZZ_STRICT=1).
+// invariants.js KNOWN_BUGS (KEEL_FUZZ_STRICT=1). --coverage does not fuzz: it replays each
+// target's corpus, seeds and regressions once and prints istanbul line / branch coverage of the
+// parser sources (report in .work/coverage/<target>/).
 //
 // For each target: seeds are regenerated into test/fuzz/coverage/.work/seeds/<target>/ (gitignored)
 // and, with the committed regressions/<target>/, fed to Jazzer along with the corpus it grows in
@@ -43,6 +45,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string' },
     'max-len': { type: 'string', default: '4096' },
     strict: { type: 'boolean', default: false },
+    coverage: { type: 'boolean', default: false },
   },
 });
 const targets = args.target === 'all' ? TARGETS : [args.target];
@@ -87,6 +90,57 @@ function keepFindings(target, artifacts) {
   return kept;
 }
 
+/**
+ * Run Jazzer with `argv` (after node's own options), echo the interesting lines, keep the whole
+ * output in .work/logs/<name>.log; resolves to { status, output, logFile }.
+ */
+async function runJazzer(name, argv, env) {
+  const logFile = join(WORK_DIR, 'logs', `${name}.log`);
+  mkdirSync(join(WORK_DIR, 'logs'), { recursive: true });
+  const log = createWriteStream(logFile);
+  let output = '';
+  const status = await new Promise((resolve) => {
+    const child = spawn(process.execPath, argv, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let pending = '';
+    const onData = (chunk) => {
+      output += chunk;
+      log.write(chunk);
+      // Echo libFuzzer's progress lines, coverage tables and anything that looks like a finding.
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop();
+      for (const line of lines) {
+        if (/^#\d+\s+(INITED|DONE|pulse)|==\d+==|Error|Violation|SUMMARY|crash|timeout|oom|artifact|\|/i.test(line)) console.log(`  ${line}`);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('close', (code, signal) => resolve(signal ? 128 : code));
+  });
+  await new Promise((resolve) => log.end(resolve));
+  return { status, output, logFile };
+}
+
+/** Arguments for Jazzer on one target, before its `--` libFuzzer flags. */
+function jazzerArgs(preload, target, corpora, extra) {
+  return [
+    ...preload, JAZZER_CLI, join(HERE, 'targets', `${target}.js`), ...corpora,
+    '--sync', '-i', 'dist/http1/', '-i', 'dist/common/', '--timeout', String(INPUT_TIMEOUT_MS), ...extra,
+  ];
+}
+
+/** Replay one target's inputs with istanbul coverage; resolves to { target, status }. */
+async function coverTarget(target, addonEnv, preload) {
+  const seeds = join(WORK_DIR, 'seeds', target);
+  writeSeeds(target, seeds);
+  const corpora = [join(WORK_DIR, 'corpus', target), seeds, join(HERE, 'regressions', target)].filter(existsSync);
+  const dir = join(WORK_DIR, 'coverage', target);
+  console.log(`\n== ${target}: coverage of ${corpora.join(', ')}`);
+  const { status } = await runJazzer(`${target}-coverage`, jazzerArgs(preload, target, corpora, [
+    '-m', 'regression', '--coverage', '--cov_dir', dir, '--cov_reporters', 'text', '--cov_reporters', 'json-summary',
+  ]), addonEnv);
+  return { target, status };
+}
+
 /** Fuzz one target; resolves to { target, status, stats, findings }. */
 async function fuzzTarget(target, addonEnv, preload) {
   const seeds = join(WORK_DIR, 'seeds', target);
@@ -106,38 +160,9 @@ async function fuzzTarget(target, addonEnv, preload) {
     '-print_final_stats=1',
     ...(args.runs ? [`-runs=${Number(args.runs)}`] : []),
   ];
-  const argv = [
-    ...preload, JAZZER_CLI, join(HERE, 'targets', `${target}.js`), corpus, seeds, regressions,
-    '--sync', '-i', 'dist/http1/', '-i', 'dist/common/', '--timeout', String(INPUT_TIMEOUT_MS),
-    '--', ...libFuzzerFlags,
-  ];
+  const argv = jazzerArgs(preload, target, [corpus, seeds, regressions], ['--', ...libFuzzerFlags]);
   console.log(`\n== ${target}: ${seedCount} seeds, ${args.runs ? `${args.runs} runs / ` : ''}${args.time} s max`);
-  const logFile = join(WORK_DIR, 'logs', `${target}.log`);
-  mkdirSync(join(WORK_DIR, 'logs'), { recursive: true });
-  const log = createWriteStream(logFile);
-  let output = '';
-  const status = await new Promise((resolve) => {
-    const child = spawn(process.execPath, argv, {
-      cwd: REPO,
-      env: { ...process.env, ...addonEnv, KEEL_FUZZ_STRICT: args.strict ? '1' : '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let pending = '';
-    const onData = (chunk) => {
-      output += chunk;
-      log.write(chunk);
-      // Echo libFuzzer's progress lines and anything that looks like a finding, not every line.
-      const lines = (pending + chunk).split('\n');
-      pending = lines.pop();
-      for (const line of lines) {
-        if (/^#\d+\s+(INITED|DONE|pulse)|==\d+==|Error|Violation|SUMMARY|crash|timeout|oom|artifact/i.test(line)) console.log(`  ${line}`);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('close', (code, signal) => resolve(signal ? 128 : code));
-  });
-  log.end();
+  const { status, output, logFile } = await runJazzer(target, argv, { ...addonEnv, KEEL_FUZZ_STRICT: args.strict ? '1' : '0' });
   const findings = keepFindings(target, artifacts);
   return { target, status, stats: stats(output), findings, logFile };
 }
@@ -148,6 +173,12 @@ const addonEnv = addon.patched
   : {};
 const preload = addon.patched ? ['--import', join(HERE, 'jazzer-addon-redirect.js')] : [];
 if (addon.patched) console.log(`Jazzer addon: patched copy for this glibc (${addon.path})`);
+
+if (args.coverage) {
+  let status = 0;
+  for (const target of targets) status |= (await coverTarget(target, addonEnv, preload)).status;
+  process.exit(status === 0 ? 0 : 1);
+}
 
 const results = [];
 for (const target of targets) results.push(await fuzzTarget(target, addonEnv, preload));

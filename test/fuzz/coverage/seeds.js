@@ -1,5 +1,6 @@
 // Seed inputs for the coverage-guided fuzz targets, built from shared/conformance/vectors.json, a
-// few hand-written messages and streams of the differential fuzzer's generator. run.js writes them
+// few hand-written messages, inputs at the parser limits and streams of the differential fuzzer's
+// generator. run.js writes them
 // to the gitignored work dir (.work/seeds/<target>/, one file per seed) before each run; the
 // regression test replays a sample of them. Nothing here is committed as data.
 
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { loadVectors, RESPONSE_CATEGORY } from '../../http1/vector-helpers.js';
 import { generateStream, mulberry32 } from '../generator.js';
 import { selectorOf } from './targets/response.js';
+import { FUZZ_LIMITS } from './invariants.js';
 
 /** Streams of the request generator (test/fuzz/generator.js) added to the request seeds. */
 const GENERATED_STREAMS = 300;
@@ -38,6 +40,41 @@ const CHUNKED_BODIES = [
   ['too-big', '20000000000000\r\n'],
 ];
 
+/**
+ * Inputs at and just past each of FUZZ_LIMITS, which the fuzzer rarely builds by itself (a line
+ * of a thousand bytes, dozens of field lines): [name, latin1 string] per target.
+ */
+function limitSeeds() {
+  const { maxHeaderSize, maxHeadersCount, maxRequestTargetSize, maxChunkExtensionsSize } = FUZZ_LIMITS;
+  const a = (n) => 'a'.repeat(n);
+  const fields = (n) => 'X-F: 1\r\n'.repeat(n);
+  const chunked = [
+    ['many-trailers', `0\r\n${fields(maxHeadersCount)}\r\n`],
+    ['too-many-trailers', `0\r\n${fields(maxHeadersCount + 1)}\r\n`],
+    ['long-trailer', `0\r\nX-T: ${a(maxHeaderSize)}`],
+    ['long-extension', `1;${a(maxChunkExtensionsSize - 1)}\r\nx\r\n0\r\n\r\n`],
+    ['too-long-extension', `1;${a(maxChunkExtensionsSize)}\r\nx\r\n0\r\n\r\n`],
+    ['long-chunk-line', `1;${a(maxChunkExtensionsSize + 40)}`],
+  ];
+  return {
+    request: [
+      ['long-field', `GET / HTTP/1.1\r\nHost: a\r\nX-L: ${a(maxHeaderSize)}`],
+      ['many-fields', `GET / HTTP/1.1\r\nHost: a\r\n${fields(maxHeadersCount - 1)}\r\n`],
+      ['too-many-fields', `GET / HTTP/1.1\r\nHost: a\r\n${fields(maxHeadersCount)}\r\n`],
+      ['long-target', `GET /${a(maxRequestTargetSize - 1)} HTTP/1.1\r\nHost: a\r\n\r\n`],
+      ['too-long-target', `GET /${a(maxRequestTargetSize)} HTTP/1.1\r\nHost: a\r\n\r\n`],
+      ...chunked.map(([name, body]) => [`chunked-${name}`, `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${body}`]),
+    ],
+    response: [
+      ['long-field', `HTTP/1.1 200 OK\r\nX-L: ${a(maxHeaderSize)}`],
+      ['too-many-fields', `HTTP/1.1 200 OK\r\n${fields(maxHeadersCount + 1)}\r\n`],
+      ['long-reason', `HTTP/1.1 200 ${a(maxHeaderSize)}\r\n\r\n`],
+      ...chunked.map(([name, body]) => [`chunked-${name}`, `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${body}`]),
+    ],
+    chunked,
+  };
+}
+
 /** The seeds of one target: [[name, Buffer]]. */
 export function seedsFor(target) {
   const vectors = loadVectors();
@@ -47,6 +84,7 @@ export function seedsFor(target) {
     return [
       ...requests.map((v) => [`vector-${v.name}`, v.buf]),
       ...Array.from({ length: GENERATED_STREAMS }, (_, i) => [`generated-${GENERATOR_SEED}-${i}`, generateStream(rng).buf]),
+      ...limitSeeds().request.map(([name, s]) => [`limit-${name}`, b(s)]),
     ];
   }
   if (target === 'response') {
@@ -55,13 +93,18 @@ export function seedsFor(target) {
       ...vectors.filter((v) => v.category === RESPONSE_CATEGORY)
         .map((v) => [`vector-${v.name}`, withSelector(v.method ? String(v.method).toUpperCase().split(',') : ['GET'], v.buf)]),
       ...RESPONSES.map(([name, methods, s]) => [`hand-${name}`, withSelector(methods, b(s))]),
+      ...limitSeeds().response.map(([name, s]) => [`limit-${name}`, withSelector(['GET'], b(s))]),
     ];
   }
   if (target === 'chunked') {
     // The body of every request vector that says chunked: what follows its header section.
     const bodies = requests.filter((v) => /chunked/i.test(v.buf.toString('latin1')) && v.buf.includes('\r\n\r\n'))
       .map((v) => [`vector-${v.name}`, v.buf.subarray(v.buf.indexOf('\r\n\r\n') + 4)]);
-    return [...bodies, ...CHUNKED_BODIES.map(([name, s]) => [`hand-${name}`, b(s)])];
+    return [
+      ...bodies,
+      ...CHUNKED_BODIES.map(([name, s]) => [`hand-${name}`, b(s)]),
+      ...limitSeeds().chunked.map(([name, s]) => [`limit-${name}`, b(s)]),
+    ];
   }
   throw new Error(`unknown target ${target}`);
 }
