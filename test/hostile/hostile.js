@@ -15,7 +15,7 @@ import vm from 'node:vm';
 import keel from 'keel';
 import { RawClient, sleep } from '../server/raw.js';
 
-export { RawClient, sleep, waitUntil, once, get, getMany, post, splitResponses } from '../server/raw.js';
+export { sleep, waitUntil, get, post } from '../server/raw.js';
 export { keel, nodeHttp };
 
 export const CANNED_408 = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
@@ -161,11 +161,4 @@ export function tracker() {
       return refs.filter(([ref]) => ref.deref() !== undefined).map(([, label]) => label);
     },
   };
-}
-
-/** Record a server-side socket's, request's or response's events into `log` (an array). */
-export function recordEvents(emitter, prefix, log, events) {
-  for (const event of events) {
-    emitter.on(event, (arg) => log.push(event === 'error' ? `${prefix} error ${arg?.code}` : `${prefix} ${event}`));
-  }
 }
