@@ -131,6 +131,9 @@ export function drive(kind, pieces, { eof = true, options = FUZZ_LIMITS, methods
       const rest = parser.detach();
       if (rest.length !== buffered) violation(`detach() handed over ${rest.length} bytes, ${buffered} were buffered`);
       lastConsumed = pushed - rest.length - parser.discardedBytes; // the head, and what came before it
+      if (strict && parser.offset !== lastConsumed) {
+        violation(`offset ${parser.offset} after detach() is not the consumed byte count ${lastConsumed} [offset-after-close]`);
+      }
       upgraded = Buffer.from(rest);
     }
   };
