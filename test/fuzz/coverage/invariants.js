@@ -47,6 +47,10 @@ export const KNOWN_BUGS = Object.freeze({
   'offset-after-close': 'MessageParser.offset rewinds once the parser is closed (a non-persistent message ended, ' +
     'or detach()): #endMessage() and detach() reset #buf and #pos but not #base, so offset becomes the start of ' +
     'the last pushed chunk instead of the end of the consumed bytes, and depends on how the stream was split',
+  'trailer-line-checks': 'in the trailer section a complete line is checked for a bare LF (HPE_CR_EXPECTED, 400) ' +
+    'before the section size (HPE_HEADER_OVERFLOW, 431), an incomplete one for its size only: a trailer line longer ' +
+    'than maxHeaderSize ending in a bare LF gets 400 when it arrives whole and 431 when it arrives in pieces ' +
+    '(message-parser.ts State.Trailers; the header section checks the size first either way, #checkHeadLine)',
 });
 
 /** A broken invariant: a finding. */
@@ -317,20 +321,37 @@ function firstDifference(a, b, path = 'verdict') {
 }
 
 /**
+ * Whether two verdicts of one stream differ only as the known bug trailer-line-checks makes them:
+ * both rejected inside a chunked body, one with HPE_HEADER_OVERFLOW and one with HPE_CR_EXPECTED.
+ */
+function trailerLineChecksBug(a, b) {
+  const codes = [a.error && a.error.code, b.error && b.error.code].sort().join();
+  return codes === 'HPE_CR_EXPECTED,HPE_HEADER_OVERFLOW' && a.partial !== null && a.partial.bodyKind === BodyKind.Chunked &&
+    firstDifference({ ...a, error: null }, { ...b, error: null }) === null;
+}
+
+/** The difference between the verdicts of two feedings of one stream, or null; known bugs aside unless strict. */
+function feedingDifference(a, b, strict) {
+  const d = firstDifference(a, b);
+  return d !== null && !strict && trailerLineChecksBug(a, b) ? null : d;
+}
+
+/**
  * Check one stream against one parser (see the top of the file) and return the whole-buffer
  * verdict with EOF. Throws InvariantViolation, or whatever non-ParseError the parser threw.
  */
 export function checkStream(kind, data, opts = {}) {
+  const strict = opts.strict ?? false;
   const list = feedings(data);
   const reference = drive(kind, list[0][1], { ...opts, eof: true });
   for (const [label, pieces, release] of list.slice(1)) {
-    const d = firstDifference(drive(kind, pieces, { ...opts, eof: true, release }), reference);
+    const d = feedingDifference(drive(kind, pieces, { ...opts, eof: true, release }), reference, strict);
     if (d) violation(`${kind}: fed ${label}, not whole: ${d}`);
   }
   // Without EOF: the same for any split, and EOF only adds (an until-close body's end, or an error).
   const open = drive(kind, [data], { ...opts, eof: false });
   const openSplit = drive(kind, list.at(-1)[1], { ...opts, eof: false, release: true });
-  const d = firstDifference(openSplit, open);
+  const d = feedingDifference(openSplit, open, strict);
   if (d) violation(`${kind}: without EOF, fed ${list.at(-1)[0]}, not whole: ${d}`);
   if (firstDifference(reference.messages.slice(0, open.messages.length), open.messages) !== null) {
     violation(`${kind}: EOF changed messages already complete without it`);
