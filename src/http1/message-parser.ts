@@ -172,6 +172,7 @@ export abstract class MessageParser<H extends MessageHead> {
    */
   detach(): Buffer {
     const rest = this.#buf.subarray(this.#pos);
+    this.#base += this.#pos; // `offset` stays at the end of the head
     this.#buf = EMPTY;
     this.#pos = 0;
     this.#state = State.Closed;
@@ -281,6 +282,10 @@ export abstract class MessageParser<H extends MessageHead> {
             }
             return ParserEvent.NeedData;
           }
+          // The size limit first, as for a line still incomplete: the verdict never depends on the split.
+          if (this.#sectionBytes + lf - this.#pos > this.maxHeaderSize) {
+            throw new ParseError('HPE_HEADER_OVERFLOW', 'trailer section larger than the limit', this.offset);
+          }
           const end = this.#lineEnd(lf);
           this.#addSectionBytes(lf + 1 - this.#pos, 'trailer section');
           const start = this.#pos;
@@ -373,6 +378,7 @@ export abstract class MessageParser<H extends MessageHead> {
     this.#state = this.head !== null && !this.head.keepAlive ? State.Closed : State.Head;
     if (this.#state === State.Closed) {
       this.#discardedBytes += this.#buf.length - this.#pos;
+      this.#base += this.#pos; // `offset` stays at the end of the message
       this.#buf = EMPTY;
       this.#pos = 0;
     }

@@ -42,15 +42,10 @@ const BYTEWISE_MAX = 256;
 /** Slack the engine allows a chunk-size line beyond its extension limit (message-parser.ts). */
 const CHUNK_LINE_SLACK = 32;
 
-/** Parser bugs found by fuzzing and not fixed yet; checked only in strict mode. */
+/** Parser bugs found by fuzzing and not fixed yet (their checks run only in strict mode); none open. */
 export const KNOWN_BUGS = Object.freeze({
-  'offset-after-close': 'MessageParser.offset rewinds once the parser is closed (a non-persistent message ended, ' +
-    'or detach()): #endMessage() and detach() reset #buf and #pos but not #base, so offset becomes the start of ' +
-    'the last pushed chunk instead of the end of the consumed bytes, and depends on how the stream was split',
-  'trailer-line-checks': 'in the trailer section a complete line is checked for a bare LF (HPE_CR_EXPECTED, 400) ' +
-    'before the section size (HPE_HEADER_OVERFLOW, 431), an incomplete one for its size only: a trailer line longer ' +
-    'than maxHeaderSize ending in a bare LF gets 400 when it arrives whole and 431 when it arrives in pieces ' +
-    '(message-parser.ts State.Trailers; the header section checks the size first either way, #checkHeadLine)',
+  // None open. Fixed: offset-after-close (offset rewound once the parser closed) and
+  // trailer-line-checks (a trailer line over the limit ending in a bare LF got 400 whole, 431 split).
 });
 
 /** A broken invariant: a finding. */
@@ -90,7 +85,7 @@ export function drive(kind, pieces, { eof = true, options = FUZZ_LIMITS, methods
   let lastConsumed = 0;
   let closedSeen = false;
 
-  /** Consumed bytes never exceed the input and never decrease (strict: offset agrees). */
+  /** Consumed bytes never exceed the input and never decrease; offset agrees with them. */
   const account = () => {
     const buffered = parser.bufferedBytes;
     const consumed = pushed - buffered - parser.discardedBytes;
@@ -98,8 +93,8 @@ export function drive(kind, pieces, { eof = true, options = FUZZ_LIMITS, methods
       violation(`consumed bytes ${consumed} (buffered ${buffered}, discarded ${parser.discardedBytes}) after ${pushed} pushed, ${lastConsumed} before`);
     }
     lastConsumed = consumed;
-    if ((strict || !parser.isClosed) && parser.offset !== consumed) {
-      violation(`offset ${parser.offset} is not the consumed byte count ${consumed}${parser.isClosed ? ' (closed) [offset-after-close]' : ''}`);
+    if (parser.offset !== consumed) {
+      violation(`offset ${parser.offset} is not the consumed byte count ${consumed}${parser.isClosed ? ' (closed)' : ''}`);
     }
   };
 
@@ -135,8 +130,8 @@ export function drive(kind, pieces, { eof = true, options = FUZZ_LIMITS, methods
       const rest = parser.detach();
       if (rest.length !== buffered) violation(`detach() handed over ${rest.length} bytes, ${buffered} were buffered`);
       lastConsumed = pushed - rest.length - parser.discardedBytes; // the head, and what came before it
-      if (strict && parser.offset !== lastConsumed) {
-        violation(`offset ${parser.offset} after detach() is not the consumed byte count ${lastConsumed} [offset-after-close]`);
+      if (parser.offset !== lastConsumed) {
+        violation(`offset ${parser.offset} after detach() is not the consumed byte count ${lastConsumed}`);
       }
       upgraded = Buffer.from(rest);
     }
@@ -320,20 +315,9 @@ function firstDifference(a, b, path = 'verdict') {
   return `${path}: ${show(a)} vs ${show(b)}`;
 }
 
-/**
- * Whether two verdicts of one stream differ only as the known bug trailer-line-checks makes them:
- * both rejected inside a chunked body, one with HPE_HEADER_OVERFLOW and one with HPE_CR_EXPECTED.
- */
-function trailerLineChecksBug(a, b) {
-  const codes = [a.error && a.error.code, b.error && b.error.code].sort().join();
-  return codes === 'HPE_CR_EXPECTED,HPE_HEADER_OVERFLOW' && a.partial !== null && a.partial.bodyKind === BodyKind.Chunked &&
-    firstDifference({ ...a, error: null }, { ...b, error: null }) === null;
-}
-
-/** The difference between the verdicts of two feedings of one stream, or null; known bugs aside unless strict. */
-function feedingDifference(a, b, strict) {
-  const d = firstDifference(a, b);
-  return d !== null && !strict && trailerLineChecksBug(a, b) ? null : d;
+/** The difference between the verdicts of two feedings of one stream, or null. */
+function feedingDifference(a, b) {
+  return firstDifference(a, b);
 }
 
 /**
@@ -341,17 +325,16 @@ function feedingDifference(a, b, strict) {
  * verdict with EOF. Throws InvariantViolation, or whatever non-ParseError the parser threw.
  */
 export function checkStream(kind, data, opts = {}) {
-  const strict = opts.strict ?? false;
   const list = feedings(data);
   const reference = drive(kind, list[0][1], { ...opts, eof: true });
   for (const [label, pieces, release] of list.slice(1)) {
-    const d = feedingDifference(drive(kind, pieces, { ...opts, eof: true, release }), reference, strict);
+    const d = feedingDifference(drive(kind, pieces, { ...opts, eof: true, release }), reference);
     if (d) violation(`${kind}: fed ${label}, not whole: ${d}`);
   }
   // Without EOF: the same for any split, and EOF only adds (an until-close body's end, or an error).
   const open = drive(kind, [data], { ...opts, eof: false });
   const openSplit = drive(kind, list.at(-1)[1], { ...opts, eof: false, release: true });
-  const d = feedingDifference(openSplit, open, strict);
+  const d = feedingDifference(openSplit, open);
   if (d) violation(`${kind}: without EOF, fed ${list.at(-1)[0]}, not whole: ${d}`);
   if (firstDifference(reference.messages.slice(0, open.messages.length), open.messages) !== null) {
     violation(`${kind}: EOF changed messages already complete without it`);
