@@ -28,6 +28,8 @@ export class RequestParser extends MessageParser<RequestHead> {
   readonly #maxTargetSize: number;
   #hostCount = 0;
   #host = '';
+  /** The last Host value found valid (checked again only when it changes). */
+  #validHost = '';
 
   constructor(options: RequestParserOptions = {}) {
     super(options);
@@ -80,8 +82,9 @@ export class RequestParser extends MessageParser<RequestHead> {
     if (this.#hostCount > 1) throw new ParseError('HPE_INVALID_HOST', 'more than one Host field line', offset);
     if (this.#hostCount === 0) {
       if (head.versionMinor >= 1) throw new ParseError('HPE_INVALID_HOST', 'HTTP/1.1 request without a Host field', offset);
-    } else if (!isHostFieldValue(this.#host)) {
-      throw new ParseError('HPE_INVALID_HOST', 'invalid Host field value', offset);
+    } else if (this.#host !== this.#validHost) {
+      if (!isHostFieldValue(this.#host)) throw new ParseError('HPE_INVALID_HOST', 'invalid Host field value', offset);
+      this.#validHost = this.#host; // a connection's requests nearly always repeat their Host
     }
     const bodyKind = requestBodyKind(this.framing, head.versionMinor, offset);
     head.bodyKind = bodyKind;

@@ -1,16 +1,19 @@
-// The Date field value (RFC 9110 §6.6.1, IMF-fixdate), formatted at most once per second and shared by
-// every response of the process: no timer, just a comparison on the hot path.
+// The Date field line (RFC 9110 §6.6.1, IMF-fixdate), formatted at most once per second and shared
+// by every response of the process. One unref'd timer per second forgets it at the next second
+// boundary (as node:http does), so the hot path is a single comparison.
 
-let cachedSecond = -1;
-let cachedValue = '';
+let cachedLine = '';
 
-/** The current time as an IMF-fixdate string ("Sun, 06 Nov 1994 08:49:37 GMT"), cached per second. */
-export function httpDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== cachedSecond) {
-    cachedSecond = second;
-    cachedValue = new Date(now).toUTCString();
+function forget(): void {
+  cachedLine = '';
+}
+
+/** `Date: <IMF-fixdate>\r\n` for the current second ("Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"). */
+export function httpDateLine(): string {
+  if (cachedLine === '') {
+    const now = Date.now();
+    cachedLine = `Date: ${new Date(now).toUTCString()}\r\n`;
+    setTimeout(forget, 1000 - (now % 1000)).unref();
   }
-  return cachedValue;
+  return cachedLine;
 }

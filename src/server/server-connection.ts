@@ -50,6 +50,10 @@ const NEW_CONNECTION_GRACE_MS = 1_000;
 /** Largest output (UTF-16 code units) joined into one socket write while a received chunk is parsed. */
 const OUTPUT_BATCH_MAX = 64 * 1024;
 
+// The keep-alive field lines for the last keepAliveTimeout seen (servers rarely differ).
+let keepAliveFieldsFor = -1;
+let keepAliveFieldsLines = '';
+
 function isContinueExpectation(value: string): boolean {
   return value.length === 12 && value.toLowerCase() === '100-continue';
 }
@@ -125,10 +129,14 @@ export class ServerConnection implements ResponseSink, BodySource {
     return this.#host.isAcceptingRequests;
   }
 
-  /** Seconds advertised in `Keep-Alive: timeout=N`; -1 when the idle timeout is disabled. */
-  get keepAliveTimeoutSeconds(): number {
+  /** `Connection: keep-alive` and `Keep-Alive: timeout=N` lines (ResponseSink), cached per timeout value. */
+  get keepAliveFields(): string {
     const ms = this.#host.keepAliveTimeout;
-    return ms > 0 ? Math.floor(ms / 1000) : -1;
+    if (ms !== keepAliveFieldsFor) {
+      keepAliveFieldsFor = ms;
+      keepAliveFieldsLines = ms > 0 ? `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(ms / 1000)}\r\n` : 'Connection: keep-alive\r\n';
+    }
+    return keepAliveFieldsLines;
   }
 
   /** Between requests: nothing in flight and nothing of the next request received. */

@@ -10,7 +10,7 @@ import { validateHeaderName, validateHeaderValue } from '../message/headers.js';
 import type { IncomingMessage } from '../message/incoming-message.js';
 import { OutgoingMessage, endArguments, type OutgoingHttpHeader, type OutgoingHttpHeaders } from '../message/outgoing-message.js';
 import { ConnectionOption, connectionOptions } from '../http1/framing.js';
-import { httpDate } from './date-cache.js';
+import { httpDateLine } from './date-cache.js';
 import type { RequestMarks } from './diagnostics.js';
 
 type WriteCallback = (error?: Error | null) => void;
@@ -27,8 +27,11 @@ export interface ResponseSink {
   responseDone(res: ServerResponse): void;
   /** The response was destroyed before it was complete: the connection cannot be reused. */
   abortResponse(res: ServerResponse, error: Error | null): void;
-  /** Seconds advertised in `Keep-Alive: timeout=N`; -1 when the idle timeout is disabled. */
-  readonly keepAliveTimeoutSeconds: number;
+  /**
+   * The field lines of a persistent response: `Connection: keep-alive` and, unless the idle timeout
+   * is disabled (as Node: no Keep-Alive field then), `Keep-Alive: timeout=<seconds>`; CRLFs included.
+   */
+  readonly keepAliveFields: string;
   /** False once the server is closing (server.close()): the response then ends the connection. */
   readonly isAcceptingRequests: boolean;
   /** The server's `serverTiming` option: heads rendered here carry `Server-Timing: total;dur=<ms>`. */
@@ -281,7 +284,7 @@ export class ServerResponse extends OutgoingMessage {
         head += `${name}: ${value}\r\n`;
       }
     }
-    if (this.sendDate && !hasDate) head += `Date: ${httpDate()}\r\n`;
+    if (this.sendDate && !hasDate) head += httpDateLine();
     // W3C Server Timing: ms since the request head was parsed, added after the handler's own fields.
     if (this.#sink.serverTiming && this._marks !== null) head += `Server-Timing: total;dur=${(performance.now() - this._marks.headAt).toFixed(1)}\r\n`;
     let framing = '';
@@ -300,9 +303,7 @@ export class ServerResponse extends OutgoingMessage {
     if (!hasConnection) {
       if (!keepAlive) head += 'Connection: close\r\n';
       else {
-        const seconds = this.#sink.keepAliveTimeoutSeconds;
-        // As Node: no Keep-Alive field when the idle timeout is disabled (0).
-        head += seconds >= 0 ? `Connection: keep-alive\r\nKeep-Alive: timeout=${seconds}\r\n` : 'Connection: keep-alive\r\n';
+        head += this.#sink.keepAliveFields;
       }
     }
     this.shouldKeepAlive = keepAlive;
