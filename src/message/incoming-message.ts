@@ -15,6 +15,19 @@ export interface BodySource {
   abortBody(message: IncomingMessage, error: Error | null): void;
 }
 
+type ReadableStateClass = new (options: { highWaterMark?: number } | undefined, stream: Readable, isDuplex: boolean) => object;
+const { ReadableState } = Readable as unknown as { ReadableState: ReadableStateClass };
+
+/**
+ * Readable's prototype chain without its constructor. A Readable sets up its stream state (and its
+ * EventEmitter fields) when constructed; IncomingMessage creates that state on first use instead
+ * (see `_readableState` below), so a body-less request that nobody reads as a stream costs no
+ * stream machinery at all. EventEmitter methods accept the missing `_events` (they create it).
+ */
+const LazyReadable = function LazyReadable() {} as unknown as typeof Readable;
+Object.setPrototypeOf(LazyReadable.prototype, Readable.prototype);
+Object.setPrototypeOf(LazyReadable, Readable);
+
 /**
  * A request (server side) or response (client side) with its body as a Readable stream.
  * Mirrors node:http's IncomingMessage: `method`, `url`, `statusCode`, `statusMessage`,
@@ -22,7 +35,7 @@ export interface BodySource {
  * `rawTrailers`, `socket`, `complete`, `aborted`, and the events `data`, `end`, `aborted`, `close`,
  * `error` (emitted only when a listener exists, as Node does: ECONNRESET "aborted").
  */
-export class IncomingMessage extends Readable {
+export class IncomingMessage extends LazyReadable {
   /** The connection's socket (also `connection`, Node's deprecated alias). */
   socket: Socket;
   /** Request method (server side). */
@@ -52,15 +65,42 @@ export class IncomingMessage extends Readable {
   _consuming = false;
 
   #source: BodySource | null;
+  #streamOptions: { highWaterMark: number } | undefined;
+  /** Whether the Readable state exists (it is created on first use). */
+  #hasStreamState = false;
+  /** push(null) came before the stream state existed: the body is empty and complete. */
+  #endedBeforeState = false;
   #controller: AbortController | null = null;
   #abortReason: Error | null = null;
   #headers: IncomingHttpHeaders | null = null;
   #trailers: IncomingHttpHeaders | null = null;
 
   constructor(socket: Socket, source: BodySource | null = null, highWaterMark?: number) {
-    super(highWaterMark === undefined ? undefined : { highWaterMark });
+    super();
     this.socket = socket;
     this.#source = source;
+    this.#streamOptions = highWaterMark === undefined ? undefined : { highWaterMark };
+  }
+
+  /** @internal Create the Readable state (on the first access of `_readableState`). */
+  _createStreamState(): object {
+    const state = new ReadableState(this.#streamOptions, this, false);
+    Object.defineProperty(this, '_readableState', { value: state, writable: true, configurable: true, enumerable: true });
+    this.#hasStreamState = true;
+    if (this.#endedBeforeState) {
+      this.#endedBeforeState = false;
+      super.push(null);
+    }
+    return state;
+  }
+
+  /** Readable.push; the end of a body (null) before the stream is used is only recorded. */
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk === null && !this.#hasStreamState) {
+      this.#endedBeforeState = true;
+      return false;
+    }
+    return super.push(chunk, encoding);
   }
 
   /** Node's deprecated alias of `socket`. */
@@ -132,6 +172,7 @@ export class IncomingMessage extends Readable {
   _dump(): void {
     if (this._dumped) return;
     this._dumped = true;
+    if (!this.#hasStreamState) return; // never used as a stream: nothing to discard, nobody to tell
     this.removeAllListeners('data');
     // A body that has already ended (all a body-less request ever has): read() schedules 'end'
     // at once, without resume()'s extra tick and flow loop. Nothing more can arrive.
@@ -157,6 +198,15 @@ export class IncomingMessage extends Readable {
     process.nextTick(() => callback(this.listenerCount('error') > 0 ? error : null));
   }
 
+  /** @internal After the response: discard a body nobody reads (as Node), so the next request can be parsed. */
+  _dumpIfUnread(): void {
+    if (!this.#hasStreamState) {
+      this._dumped = true;
+      return;
+    }
+    if (!this._consuming && this.readableFlowing !== true && this.listenerCount('readable') === 0) this._dump();
+  }
+
   /** @internal The connection went away before the exchange finished. */
   _abort(reason: Error = keelError('ECONNRESET')): void {
     this._abortSignal(reason);
@@ -164,3 +214,14 @@ export class IncomingMessage extends Readable {
     this.destroy(reason);
   }
 }
+
+// The stream state, created on first access by any Readable method or getter.
+Object.defineProperty(IncomingMessage.prototype, '_readableState', {
+  configurable: true,
+  get(this: IncomingMessage) {
+    return this._createStreamState();
+  },
+  set(this: IncomingMessage, value: unknown) {
+    Object.defineProperty(this, '_readableState', { value, writable: true, configurable: true, enumerable: true });
+  },
+});

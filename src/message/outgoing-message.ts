@@ -24,7 +24,20 @@ export function endArguments(
   return [chunk, encoding, callback];
 }
 
-export class OutgoingMessage extends Writable {
+type WritableStateClass = new (options: WritableOptions | undefined, stream: Writable, isDuplex: boolean) => object;
+const { WritableState } = Writable as unknown as { WritableState: WritableStateClass };
+
+/**
+ * Writable's prototype chain without its constructor: OutgoingMessage creates the stream state
+ * (and the EventEmitter fields) on first use instead of at construction (see `_writableState`
+ * below), so a response that is ended in one call and that nobody listens to costs no stream
+ * machinery. `instanceof Writable` still holds.
+ */
+const LazyWritable = function LazyWritable() {} as unknown as typeof Writable;
+Object.setPrototypeOf(LazyWritable.prototype, Writable.prototype);
+Object.setPrototypeOf(LazyWritable, Writable);
+
+export class OutgoingMessage extends LazyWritable {
   /** Send a `Date` field when the message does not set one (RFC 9110 §6.6.1). Default true. */
   sendDate = true;
 
@@ -33,8 +46,27 @@ export class OutgoingMessage extends Writable {
   /** @internal True once the head is committed: headers can no longer change. */
   protected _headerCommitted = false;
 
+  readonly #streamOptions: WritableOptions | undefined;
+  /** @internal Whether the Writable state exists (it is created on first use). */
+  protected _hasStreamState = false;
+  /** @internal The message was ended (its bytes all handed over) before the stream state existed. */
+  protected _endedBeforeState = false;
+
   constructor(options?: WritableOptions) {
-    super(options);
+    super();
+    this.#streamOptions = options;
+  }
+
+  /** @internal Create the Writable state (on the first access of `_writableState`). */
+  _createStreamState(): object {
+    const state = new WritableState(this.#streamOptions, this, false);
+    Object.defineProperty(this, '_writableState', { value: state, writable: true, configurable: true, enumerable: true });
+    this._hasStreamState = true;
+    if (this._endedBeforeState) {
+      this._endedBeforeState = false;
+      (Writable.prototype.end as () => void).call(this); // the stream catches up: 'finish' and 'close' follow
+    }
+    return state;
   }
 
   /** True once the head is committed (after writeHead(), the first write() or end()). */
@@ -113,3 +145,14 @@ export class OutgoingMessage extends Writable {
     return this.#nonAscii;
   }
 }
+
+// The stream state, created on first access by any Writable method or getter.
+Object.defineProperty(OutgoingMessage.prototype, '_writableState', {
+  configurable: true,
+  get(this: OutgoingMessage) {
+    return this._createStreamState();
+  },
+  set(this: OutgoingMessage, value: unknown) {
+    Object.defineProperty(this, '_writableState', { value, writable: true, configurable: true, enumerable: true });
+  },
+});

@@ -537,7 +537,7 @@ export class ServerConnection implements ResponseSink, BodySource {
       responseFinishChannel.publish({ request: req, response: res, timings: responseTimings(res._marks, performance.now()), bytes: res._bodyBytes });
     }
     // As Node: a body nobody reads is discarded so that the next request can be parsed.
-    if (!req._consuming && req.readableFlowing !== true && req.listenerCount('readable') === 0) req._dump();
+    req._dumpIfUnread();
     if (res.shouldKeepAlive) return false;
     // This response closes the connection: nothing queued after it will ever be written.
     this.#closing = true;

@@ -230,7 +230,8 @@ export class ServerResponse extends OutgoingMessage {
     const marks = this._marks;
     if (marks !== null && marks.endAt === 0) marks.endAt = performance.now();
     // Fast path: nothing is queued in the Writable, so the whole response can leave now, in order.
-    if (!this.writableEnded && !this.destroyed && this.writableLength === 0 && !this.#outputDone) {
+    // (Without a stream state nothing was ever written through it, nor was it ended or destroyed.)
+    if (!this.#outputDone && (!this._hasStreamState || (!this.writableEnded && !this.destroyed && this.writableLength === 0))) {
       if (chunk !== undefined && chunk !== null) {
         if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) {
           throw keelError('ERR_INVALID_ARG_TYPE', 'chunk', 'of type string or an instance of Buffer or Uint8Array', typeof chunk);
@@ -238,11 +239,20 @@ export class ServerResponse extends OutgoingMessage {
         this.#send(chunk, (encoding as BufferEncoding | undefined) ?? 'utf8', true, null);
       }
       this.#finishOutput();
+      if (!this._hasStreamState && callback === undefined && !this.#hasStreamListeners()) {
+        // Nobody listens and the stream was never used: the Writable catches up only if it ever is.
+        this._endedBeforeState = true;
+        return this;
+      }
       super.end(callback);
       return this;
     }
     super.end(chunk as Chunk, encoding as BufferEncoding, callback);
     return this;
+  }
+
+  #hasStreamListeners(): boolean {
+    return this.listenerCount('finish') > 0 || this.listenerCount('close') > 0 || this.listenerCount('prefinish') > 0 || this.listenerCount('error') > 0;
   }
 
   /**
@@ -348,7 +358,7 @@ export class ServerResponse extends OutgoingMessage {
   #finishOutput(): void {
     this.#outputDone = true;
     if (!this._headerCommitted) this.writeHead(this.statusCode);
-    if (!this.destroyed) {
+    if (!this._hasStreamState || !this.destroyed) {
       let tail = this.#headWritten ? '' : this.#renderHead(0);
       if (this.chunkedEncoding) tail += `${LAST_CHUNK}${this.#trailers}${CRLF}`;
       if (tail !== '') this.#sink.write(this, tail, this.#headEncoding(), null);
