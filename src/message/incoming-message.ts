@@ -91,6 +91,7 @@ export class IncomingMessage extends LazyReadable {
       this.#endedBeforeState = false;
       super.push(null);
     }
+    if (this._dumped) this.resume(); // as _dump() would have: 'end' and 'close' follow
     return state;
   }
 
@@ -200,11 +201,12 @@ export class IncomingMessage extends LazyReadable {
 
   /** @internal After the response: discard a body nobody reads (as Node), so the next request can be parsed. */
   _dumpIfUnread(): void {
-    if (!this.#hasStreamState) {
-      this._dumped = true;
+    if (!this.#hasStreamState && this.complete) {
+      this._dumped = true; // a body that already ended, never read: nothing to discard
       return;
     }
-    if (!this._consuming && this.readableFlowing !== true && this.listenerCount('readable') === 0) this._dump();
+    // As Node (at the response's 'finish'): a handler that starts reading right after end() keeps its body.
+    process.nextTick(dumpIfStillUnread, this);
   }
 
   /** @internal The connection went away before the exchange finished. */
@@ -213,6 +215,10 @@ export class IncomingMessage extends LazyReadable {
     if (this.destroyed) return;
     this.destroy(reason);
   }
+}
+
+function dumpIfStillUnread(message: IncomingMessage): void {
+  if (!message._consuming && message.readableFlowing !== true && message.listenerCount('readable') === 0) message._dump();
 }
 
 // The stream state, created on first access by any Readable method or getter.

@@ -69,6 +69,24 @@ export class OutgoingMessage extends LazyWritable {
     return state;
   }
 
+  // A listener added after a deferred end() (e.g. `res.end(); res.once('finish', ...)`) must still
+  // hear 'finish' and 'close', as on a Writable: the stream state catches up first.
+  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+    if (this._endedBeforeState) this._createStreamState();
+    return super.on(event, listener);
+  }
+  override addListener(event: string | symbol, listener: (...args: any[]) => void): this {
+    return this.on(event, listener);
+  }
+  override prependListener(event: string | symbol, listener: (...args: any[]) => void): this {
+    if (this._endedBeforeState) this._createStreamState();
+    return super.prependListener(event, listener);
+  }
+  override prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this {
+    if (this._endedBeforeState) this._createStreamState();
+    return super.prependOnceListener(event, listener);
+  }
+
   /** True once the head is committed (after writeHead(), the first write() or end()). */
   get headersSent(): boolean {
     return this._headerCommitted;
