@@ -4,16 +4,28 @@
 
 import { Readable } from 'node:stream';
 
-export class BodyReadable extends Readable {
-  #onRead: (() => void) | null;
+/** The side that feeds the body: reading resumes it. */
+export interface BodySource {
+  resume(): void;
+}
 
-  constructor(onRead: (() => void) | null) {
+export class BodyReadable extends Readable {
+  #source: BodySource | null;
+  /** push(null) happened: every byte of the body is buffered or was read. */
+  #complete = false;
+
+  constructor(source: BodySource | null) {
     super();
-    this.#onRead = onRead;
+    this.#source = source;
   }
 
   override _read(): void {
-    this.#onRead?.();
+    this.#source?.resume();
+  }
+
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk === null) this.#complete = true;
+    return super.push(chunk, encoding);
   }
 
   /** The whole body as bytes. Rejects with the stream's error. */
@@ -49,6 +61,12 @@ export class BodyReadable extends Readable {
   }
 
   #collect(): Promise<Buffer> {
+    // The whole body already arrived and nobody reads it yet (the common small response): take it
+    // in one read(); 'end' and 'close' follow as usual.
+    if (this.#complete && !this.readableEnded && this.readableFlowing !== true && this.listenerCount('data') === 0 && !this.destroyed) {
+      const data = this.read() as Buffer | null;
+      return Promise.resolve(data ?? Buffer.alloc(0));
+    }
     return new Promise((resolve, reject) => {
       if (this.readableEnded) {
         resolve(Buffer.alloc(0));

@@ -92,6 +92,12 @@ function renderHead(req: ExchangeRequest, bodyLength: number): string {
   return `${head.slice(0, lineEnd)}${prefix}${head.slice(lineEnd)}\r\n`;
 }
 
+/** Replace the lazy `headers` accessor of a ResponseData with a plain property holding `value`. */
+function settleHeaders(response: ResponseData, value: IncomingHttpHeaders): IncomingHttpHeaders {
+  Object.defineProperty(response, 'headers', { value, writable: true, enumerable: true, configurable: true });
+  return value;
+}
+
 export class RequestExchange implements Exchange {
   readonly method: string;
   readonly isIdempotent: boolean;
@@ -103,6 +109,8 @@ export class RequestExchange implements Exchange {
   #response: ResponseData | null = null;
   #settled = false;
   #onAbort: (() => void) | null = null;
+  /** The rendered head of a request without a body (rendered once, in the constructor). */
+  #bodylessHead: string | null = null;
 
   constructor(request: ExchangeRequest, resolve: (data: ResponseData) => void, reject: (error: Error) => void) {
     this.method = request.method;
@@ -110,8 +118,10 @@ export class RequestExchange implements Exchange {
     this.#request = request;
     this.#resolve = resolve;
     this.#reject = reject;
-    // Validate before anything is sent: errors are thrown to the caller, never half-written.
-    renderHead(request, isKnownLength(request.body) ? 0 : request.body == null ? 0 : -1);
+    // Validate before anything is sent: errors are thrown to the caller, never half-written. The
+    // head of a request without a body is final already: start() writes it as rendered here.
+    const head = renderHead(request, isKnownLength(request.body) ? 0 : request.body == null ? 0 : -1);
+    if (request.body == null) this.#bodylessHead = head;
     const signal = request.signal;
     if (signal && !signal.aborted) {
       this.#onAbort = () => this.#abort(abortError(signal));
@@ -140,7 +150,7 @@ export class RequestExchange implements Exchange {
     const body = req.body;
     if (body == null || isKnownLength(body)) {
       const length = body == null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-      const head = renderHead(req, length);
+      const head = this.#bodylessHead ?? renderHead(req, length);
       if (body == null || length === 0) conn.write(head);
       else if (typeof body === 'string') conn.write(head + body, 'utf8');
       else {
@@ -185,10 +195,16 @@ export class RequestExchange implements Exchange {
     const response: ResponseData = {
       statusCode: head.statusCode,
       statusMessage: head.statusMessage,
-      headers: buildHeaders(head.rawHeaders),
+      // Built on first access (then an ordinary data property): a caller that never looks pays nothing.
+      get headers(): IncomingHttpHeaders {
+        return settleHeaders(this, buildHeaders(this.rawHeaders));
+      },
+      set headers(value: IncomingHttpHeaders) {
+        settleHeaders(this, value);
+      },
       rawHeaders: head.rawHeaders,
       trailers: {},
-      body: new BodyReadable(conn ? () => conn.resume() : null),
+      body: new BodyReadable(conn),
     };
     this.#response = response;
     this.#settled = true;

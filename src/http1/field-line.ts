@@ -83,7 +83,8 @@ function kindOf(buf: Buffer, start: number, length: number): FieldKind {
 
 /**
  * Parse the field line buf[start, end) — `end` is the index of the CR of its CRLF — and push its
- * name and OWS-trimmed value onto `fields`.
+ * name and OWS-trimmed value onto `fields`. `previous`, the field lines of the connection's previous
+ * message, lets an identical line reuse its strings.
  *
  *   field-line = field-name ":" OWS field-value OWS     (RFC 9112 §5)
  *
@@ -92,7 +93,7 @@ function kindOf(buf: Buffer, start: number, length: number): FieldKind {
  * with SP or HTAB, RFC 9112 §5.2) and a NUL, CTL or DEL in the value (RFC 9110 §5.5);
  * HPE_LF_EXPECTED for a bare CR in the value (RFC 9112 §2.2). `base` turns indexes into stream offsets.
  */
-export function parseFieldLine(buf: Buffer, start: number, end: number, base: number, fields: string[]): FieldKind {
+export function parseFieldLine(buf: Buffer, start: number, end: number, base: number, fields: string[], previous: string[] | null = null): FieldKind {
   let i = start;
   while (i < end && TCHAR[buf[i]] === 1) i++;
   if (i === end || buf[i] !== COLON) {
@@ -119,6 +120,24 @@ export function parseFieldLine(buf: Buffer, start: number, end: number, base: nu
     }
     if (b !== SP && b !== HTAB) valueEnd = i + 1;
   }
-  fields.push(commonName(buf, start, nameEnd) ?? latin1(buf, start, nameEnd), latin1(buf, valueStart, valueEnd));
+  const name = commonName(buf, start, nameEnd) ?? latin1(buf, start, nameEnd);
+  // The same field line as at this position of the previous message (a peer repeats most of its
+  // fields on every message of a connection): reuse that string instead of decoding a new one.
+  const index = fields.length;
+  let value: string | undefined;
+  if (previous !== null && index + 1 < previous.length && previous[index] === name) {
+    const before = previous[index + 1];
+    if (typeof before === 'string' && sameBytes(buf, valueStart, valueEnd, before)) value = before;
+  }
+  fields.push(name, value ?? latin1(buf, valueStart, valueEnd));
   return kindOf(buf, start, nameEnd - start);
+}
+
+/** True when buf[start, end) spells `text` (latin1). */
+function sameBytes(buf: Buffer, start: number, end: number, text: string): boolean {
+  if (text.length !== end - start) return false;
+  for (let i = 0; i < text.length; i++) {
+    if (buf[start + i] !== text.charCodeAt(i)) return false;
+  }
+  return true;
 }

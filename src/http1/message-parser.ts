@@ -89,6 +89,8 @@ export abstract class MessageParser<H extends MessageHead> {
   #remaining = 0; // body bytes left in the current Content-Length body or chunk
   #sectionBytes = 0; // bytes of the header or trailer section so far
   #fieldCount = 0;
+  /** rawHeaders of the last complete head: identical field lines of the next one reuse its strings. */
+  #previousFields: string[] | null = null;
   // The head being parsed, and what its field lines said about framing.
   #head: H | null = null;
   /** Framing fields of the head being parsed (Content-Length, Transfer-Encoding). */
@@ -158,6 +160,7 @@ export abstract class MessageParser<H extends MessageHead> {
    */
   release(): void {
     this.head = null;
+    this.#previousFields = null;
     this.body = EMPTY;
     if (this.#pos === this.#buf.length && this.#buf !== EMPTY) {
       this.#base += this.#pos;
@@ -331,7 +334,7 @@ export abstract class MessageParser<H extends MessageHead> {
         throw new ParseError('HPE_UNEXPECTED_SPACE', 'whitespace before the first field line', this.#base + start);
       }
       const fields = head.rawHeaders;
-      const kind = parseFieldLine(this.#buf, start, end, this.#base, fields);
+      const kind = parseFieldLine(this.#buf, start, end, this.#base, fields, this.#previousFields);
       if (kind !== FieldKind.Other) this.#noteFramingField(head, kind, fields[fields.length - 1], this.#base + start);
     }
   }
@@ -360,6 +363,7 @@ export abstract class MessageParser<H extends MessageHead> {
   #completeHead(head: H, emptyLineStart: number): ParserEvent {
     this.completeHead(head, this.#base + emptyLineStart);
     this.head = head;
+    this.#previousFields = head.rawHeaders;
     this.#head = null;
     this.#sectionBytes = 0;
     this.trailers = [];

@@ -115,6 +115,32 @@ for (const [name, mod] of [['Keel', keelHttp], ['node:http', nodeHttp]]) {
       await shut(srv.server);
     });
 
+    test('headers (built on first access) behave as a plain property: spread, JSON, keys, assignment', T, async () => {
+      const res = await pool.request({ path: '/head-target' });
+      const copy = { ...res };
+      assert.equal(copy.headers['content-type'], 'text/plain');
+      assert.ok(Object.keys(res).includes('headers'));
+      assert.equal(JSON.parse(JSON.stringify({ h: res.headers })).h['content-length'], '11');
+      assert.equal(res.headers, res.headers, 'the same object on every access');
+      res.headers = { replaced: 'yes' };
+      assert.deepEqual(res.headers, { replaced: 'yes' });
+      assert.equal(await res.body.text(), 'hello world');
+    });
+
+    test('body.text() of a body that already arrived whole; then end and close follow; a second read is empty', T, async () => {
+      const res = await pool.request({ path: '/head-target' });
+      await sleep(20); // the whole body is buffered by now
+      const ended = new Promise((resolve) => res.body.once('end', resolve));
+      const closed = new Promise((resolve) => res.body.once('close', resolve));
+      assert.equal(await res.body.text(), 'hello world');
+      await ended;
+      await closed;
+      assert.equal(await res.body.text(), '');
+      // The connection went back to the pool: the next request is served.
+      const again = await pool.request({ path: '/head-target' });
+      assert.equal(await again.body.text(), 'hello world');
+    });
+
     test('GET: status, message, headers, rawHeaders, Host and Connection sent', T, async () => {
       const res = await pool.request({ path: '/echo?x=1' });
       assert.equal(res.statusCode, 200);
