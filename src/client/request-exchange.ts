@@ -92,12 +92,6 @@ function renderHead(req: ExchangeRequest, bodyLength: number): string {
   return `${head.slice(0, lineEnd)}${prefix}${head.slice(lineEnd)}\r\n`;
 }
 
-/** Replace the lazy `headers` accessor of a ResponseData with a plain property holding `value`. */
-function settleHeaders(response: ResponseData, value: IncomingHttpHeaders): IncomingHttpHeaders {
-  Object.defineProperty(response, 'headers', { value, writable: true, enumerable: true, configurable: true });
-  return value;
-}
-
 export class RequestExchange implements Exchange {
   readonly method: string;
   readonly isIdempotent: boolean;
@@ -195,13 +189,7 @@ export class RequestExchange implements Exchange {
     const response: ResponseData = {
       statusCode: head.statusCode,
       statusMessage: head.statusMessage,
-      // Built on first access (then an ordinary data property): a caller that never looks pays nothing.
-      get headers(): IncomingHttpHeaders {
-        return settleHeaders(this, buildHeaders(this.rawHeaders));
-      },
-      set headers(value: IncomingHttpHeaders) {
-        settleHeaders(this, value);
-      },
+      headers: buildHeaders(head.rawHeaders),
       rawHeaders: head.rawHeaders,
       trailers: {},
       body: new BodyReadable(conn),
