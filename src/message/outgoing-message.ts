@@ -24,6 +24,10 @@ export function endArguments(
   return [chunk, encoding, callback];
 }
 
+/** Header names already validated, with their lower-cased key (a process-wide, bounded cache). */
+const VALID_NAMES = new Map<string, string>();
+const VALID_NAMES_MAX = 1024;
+
 type WritableStateClass = new (options: WritableOptions | undefined, stream: Writable, isDuplex: boolean) => object;
 const { WritableState } = Writable as unknown as { WritableState: WritableStateClass };
 
@@ -117,9 +121,14 @@ export class OutgoingMessage extends LazyWritable {
 
   /** @internal Store without the committed check (writeHead's headers). */
   protected _storeHeader(name: string, value: OutgoingHttpHeader): void {
-    validateHeaderName(name);
+    let key = VALID_NAMES.get(name);
+    if (key === undefined) {
+      validateHeaderName(name);
+      key = name.toLowerCase();
+      if (VALID_NAMES.size < VALID_NAMES_MAX) VALID_NAMES.set(name, key);
+    }
     if (validateHeaderValue(name, value) === false) this.#nonAscii = true;
-    (this.#headers ??= new Map()).set(name.toLowerCase(), [name, value]);
+    (this.#headers ??= new Map()).set(key, [name, value]);
   }
 
   getHeader(name: string): OutgoingHttpHeader | undefined {
