@@ -40,11 +40,20 @@ const COMMON_NAMES = [
   'Upgrade', 'Range', 'Content-Encoding', 'Accept-Ranges', 'Expires', 'Age', 'Via', 'Trailer', 'TE',
 ];
 const NAMES_BY_LENGTH: string[][] = [];
+/** The lower-case spelling of each common name (either casing), as an internalized string. */
+const LOWER_CASE = new Map<string, string>();
 for (const name of COMMON_NAMES) {
-  for (const casing of [name, name.toLowerCase()]) {
+  const lower = name.toLowerCase();
+  for (const casing of [name, lower]) {
     const list = (NAMES_BY_LENGTH[casing.length] ??= []);
     if (!list.includes(casing)) list.push(casing);
+    LOWER_CASE.set(casing, lower);
   }
+}
+
+/** `name` lower-cased; the common names come from a table instead of a new string. */
+export function lowerCaseName(name: string): string {
+  return LOWER_CASE.get(name) ?? name.toLowerCase();
 }
 
 /** The common name spelled exactly by buf[start, end), or undefined. */
@@ -111,15 +120,14 @@ export function parseFieldLine(buf: Buffer, start: number, end: number, base: nu
   // OWS before the value.
   while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
   const valueStart = i;
-  let valueEnd = valueStart;
-  for (; i < end; i++) {
-    const b = buf[i];
-    if (FIELD_VALUE[b] !== 1) {
-      if (b === CR) throw new ParseError('HPE_LF_EXPECTED', 'bare CR in a field value', base + i);
-      throw new ParseError('HPE_INVALID_HEADER_TOKEN', 'invalid character in field value', base + i);
-    }
-    if (b !== SP && b !== HTAB) valueEnd = i + 1;
+  while (i < end && FIELD_VALUE[buf[i]] === 1) i++;
+  if (i < end) {
+    if (buf[i] === CR) throw new ParseError('HPE_LF_EXPECTED', 'bare CR in a field value', base + i);
+    throw new ParseError('HPE_INVALID_HEADER_TOKEN', 'invalid character in field value', base + i);
   }
+  // OWS after the value.
+  let valueEnd = end;
+  while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
   const name = commonName(buf, start, nameEnd) ?? latin1(buf, start, nameEnd);
   // The same field line as at this position of the previous message (a peer repeats most of its
   // fields on every message of a connection): reuse that string instead of decoding a new one.

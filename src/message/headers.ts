@@ -2,6 +2,7 @@
 // with Node's rules for repeated field names, and the validation of outgoing names and values.
 
 import { keelError } from '../common/errors.js';
+import { lowerCaseName } from '../http1/field-line.js';
 import { TCHAR } from '../http1/tables.js';
 
 import type { IncomingHttpHeaders as NodeIncomingHttpHeaders } from 'node:http';
@@ -28,7 +29,7 @@ const FIRST_WINS = new Set([
 export function buildHeaders(raw: readonly string[], joinDuplicateHeaders = false): IncomingHttpHeaders {
   const headers: Record<string, string | string[]> = {};
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toLowerCase();
+    const name = lowerCaseName(raw[i]);
     const value = raw[i + 1];
     const existing = headers[name];
     if (existing === undefined) {
