@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { keelError } from '../common/errors.js';
 import { buildHeaders, buildHeadersDistinct, type IncomingHttpHeaders } from './headers.js';
+import { defineLazyStreamState } from './lazy-stream-state.js';
 
 /** The side that feeds a message body: resumes it on demand, tears the connection down on abort. */
 export interface BodySource {
@@ -222,12 +223,4 @@ function dumpIfStillUnread(message: IncomingMessage): void {
 }
 
 // The stream state, created on first access by any Readable method or getter.
-Object.defineProperty(IncomingMessage.prototype, '_readableState', {
-  configurable: true,
-  get(this: IncomingMessage) {
-    return this._createStreamState();
-  },
-  set(this: IncomingMessage, value: unknown) {
-    Object.defineProperty(this, '_readableState', { value, writable: true, configurable: true, enumerable: true });
-  },
-});
+defineLazyStreamState(IncomingMessage.prototype, '_readableState');

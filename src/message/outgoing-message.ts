@@ -5,6 +5,7 @@
 import { Writable, type WritableOptions } from 'node:stream';
 import { keelError } from '../common/errors.js';
 import { validateHeaderName, validateHeaderValue } from './headers.js';
+import { defineLazyStreamState } from './lazy-stream-state.js';
 
 /** A header value as node:http accepts it. */
 export type OutgoingHttpHeader = number | string | readonly string[];
@@ -174,12 +175,4 @@ export class OutgoingMessage extends LazyWritable {
 }
 
 // The stream state, created on first access by any Writable method or getter.
-Object.defineProperty(OutgoingMessage.prototype, '_writableState', {
-  configurable: true,
-  get(this: OutgoingMessage) {
-    return this._createStreamState();
-  },
-  set(this: OutgoingMessage, value: unknown) {
-    Object.defineProperty(this, '_writableState', { value, writable: true, configurable: true, enumerable: true });
-  },
-});
+defineLazyStreamState(OutgoingMessage.prototype, '_writableState');

@@ -15,7 +15,7 @@ import vm from 'node:vm';
 import keel from 'keel';
 import { RawClient, sleep } from '../server/raw.js';
 
-export { sleep, waitUntil, get, post } from '../server/raw.js';
+export { sleep, waitUntil, waitForStall, get, post } from '../server/raw.js';
 export { keel, nodeHttp };
 
 export const CANNED_408 = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';

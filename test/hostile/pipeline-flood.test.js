@@ -6,7 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collectGarbage, resourceCounts, serve, settleResources, sleep, waitForNoConnections, waitUntil } from './hostile.js';
+import { collectGarbage, resourceCounts, serve, settleResources, sleep, waitForNoConnections, waitForStall, waitUntil } from './hostile.js';
 
 const N = 10_000;
 const MiB = 1024 * 1024;
@@ -18,24 +18,6 @@ function flood(n = N) {
   let bytes = '';
   for (let i = 0; i < n; i++) bytes += `GET /${i} HTTP/1.1\r\nHost: a\r\n\r\n`;
   return bytes;
-}
-
-/** Wait until `value()` has not changed for `quietMs`; returns the value. */
-async function waitForStall(value, quietMs = 300, ms = 5000) {
-  const deadline = Date.now() + ms;
-  let last = value();
-  let since = Date.now();
-  for (;;) {
-    await sleep(25);
-    const now = value();
-    if (now !== last) {
-      last = now;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) {
-      return now;
-    }
-    if (Date.now() > deadline) throw new Error(`no stall within ${ms} ms (value ${now})`);
-  }
 }
 
 /**
@@ -69,7 +51,7 @@ test('10,000 pipelined requests with 4 KiB responses and a client that does not 
     c.socket.pause();
     await c.write(requests);
 
-    const dispatched = await waitForStall(() => h.calls);
+    const dispatched = await waitForStall(() => h.calls, 300, 5000);
     const bytesRead = serverSocket.bytesRead;
     const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
     if (process.env.KEEL_TEST_DEBUG) console.log({ dispatched, bytesRead, queued: serverSocket.writableLength, heapGrowth });
@@ -110,7 +92,7 @@ test('10,000 pipelined requests whose handler holds every response: at most 64 a
     const c = await h.connect();
     await c.write(requests); // this client reads: only the pipeline depth holds the server back
 
-    const dispatched = await waitForStall(() => h.calls);
+    const dispatched = await waitForStall(() => h.calls, 300, 5000);
     const bytesRead = serverSocket.bytesRead;
     if (process.env.KEEL_TEST_DEBUG) console.log({ dispatched, bytesRead, total: requests.length });
     assert.ok(dispatched > 0 && dispatched <= PIPELINE_DEPTH, `${dispatched} requests dispatched ahead of their responses`);

@@ -18,6 +18,7 @@ import {
   settleResources,
   sleep,
   waitForNoConnections,
+  waitForStall,
   waitUntil,
 } from './hostile.js';
 
@@ -25,24 +26,6 @@ const MiB = 1024 * 1024;
 const CHUNK = 64 * 1024;
 const SOCKET_TIMEOUT = 500;
 const T = { timeout: 20_000 };
-
-/** Wait until `value()` has not changed for `quietMs`; returns the value. */
-async function waitForStall(value, quietMs = 300, ms = 5000) {
-  const deadline = Date.now() + ms;
-  let last = value();
-  let since = Date.now();
-  for (;;) {
-    await sleep(25);
-    const now = value();
-    if (now !== last) {
-      last = now;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) {
-      return now;
-    }
-    if (Date.now() > deadline) throw new Error(`no stall within ${ms} ms (value ${now})`);
-  }
-}
 
 /**
  * A handler streaming `size` bytes in 64 KiB chunks, honouring backpressure (GET /small: a short
@@ -90,7 +73,7 @@ test('a client that never reads a 64 MiB response: writes stall, memory stays bo
       await nonReader(h);
       await waitUntil(() => stats.length === 1, 2000, `${name}: the request`);
       const [entry] = stats;
-      const written = await waitForStall(() => entry.socket.bytesWritten);
+      const written = await waitForStall(() => entry.socket.bytesWritten, 300, 5000);
       const stalledAt = Date.now();
       assert.ok(written < 16 * MiB, `${name}: ${written} bytes written to a client that does not read`);
       assert.ok(entry.produced < 16 * MiB, `${name}: the handler produced ${entry.produced} bytes`);
@@ -152,7 +135,7 @@ test('20 clients that never read 16 MiB each (320 MiB): the process holds a boun
       await c.write(get('/big'));
     }
     await waitUntil(() => stats.length === 20, 3000, 'the 20 requests');
-    await waitForStall(() => stats.reduce((sum, e) => sum + e.socket.bytesWritten, 0));
+    await waitForStall(() => stats.reduce((sum, e) => sum + e.socket.bytesWritten, 0), 300, 5000);
 
     const during = process.memoryUsage();
     const held = during.heapUsed + during.arrayBuffers - (before.heapUsed + before.arrayBuffers);

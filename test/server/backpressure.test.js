@@ -5,30 +5,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withServer, getMany, sleep, waitUntil, once, readAll } from './raw.js';
+import { withServer, getMany, sleep, waitUntil, waitForStall, once, readAll } from './raw.js';
 
 const T = { timeout: 10000 };
 const MiB = 1024 * 1024;
 const TOTAL = 8 * MiB;
 const CHUNK = 64 * 1024;
-
-/** Wait until `value()` has not changed for `quietMs` (bounded by `ms`); returns the value. */
-async function waitForStall(value, quietMs = 300, ms = 4000) {
-  const deadline = Date.now() + ms;
-  let last = value();
-  let since = Date.now();
-  for (;;) {
-    await sleep(25);
-    const now = value();
-    if (now !== last) {
-      last = now;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) {
-      return now;
-    }
-    if (Date.now() > deadline) throw new Error(`no stall within ${ms} ms (value ${now})`);
-  }
-}
 
 test('slow reader: a handler that does not read stops the server reading; resumed, it gets every byte', T, async () => {
   let request;

@@ -27,6 +27,24 @@ export async function waitUntil(check, ms = 2000, what = 'condition') {
 }
 
 /** Resolve with the event's arguments, reject after `ms`. */
+/** Wait until `value()` has not changed for `quietMs` (bounded by `ms`); returns the value. */
+export async function waitForStall(value, quietMs = 300, ms = 4000) {
+  const deadline = Date.now() + ms;
+  let last = value();
+  let since = Date.now();
+  for (;;) {
+    await sleep(25);
+    const now = value();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      return now;
+    }
+    if (Date.now() > deadline) throw new Error(`no stall within ${ms} ms (value ${now})`);
+  }
+}
+
 export function once(emitter, event, ms = 2000) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
