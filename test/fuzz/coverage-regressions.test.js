@@ -21,8 +21,9 @@ import { ORIGINAL_ADDON, patchAddon } from './coverage/jazzer-glibc.js';
 import * as request from './coverage/targets/request.js';
 import * as response from './coverage/targets/response.js';
 import * as chunked from './coverage/targets/chunked.js';
+import * as proxy from './coverage/targets/proxy.js';
 
-const TARGETS = { request, response, chunked };
+const TARGETS = { request, response, chunked, proxy };
 const REGRESSIONS = fileURLToPath(new URL('./coverage/regressions/', import.meta.url));
 
 for (const [name, target] of Object.entries(TARGETS)) {

@@ -2,7 +2,7 @@
 // Coverage-guided fuzzing of Keel's request parser, response parser and chunked decoder with
 // Jazzer.js (libFuzzer), bounded in time:
 //
-//   npm run fuzz -- [--target request|response|chunked|all] [--time SECONDS] [--runs N]
+//   npm run fuzz -- [--target request|response|chunked|proxy|all] [--time SECONDS] [--runs N]
 //                   [--max-len BYTES] [--strict] [--coverage]
 //
 // Defaults: every target, 60 s each, one after the other (one core each). --runs stops a target
@@ -31,7 +31,7 @@ import { writeSeeds } from './seeds.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const TARGETS = ['request', 'response', 'chunked'];
+const TARGETS = ['request', 'response', 'chunked', 'proxy'];
 const JAZZER_CLI = createRequire(import.meta.url).resolve('@jazzer.js/core/dist/cli.js');
 /** Per-input time limit: an input that takes longer is a hang (libFuzzer "timeout"). */
 const INPUT_TIMEOUT_MS = 10_000;

@@ -106,8 +106,43 @@ export function seedsFor(target) {
       ...limitSeeds().chunked.map(([name, s]) => [`limit-${name}`, b(s)]),
     ];
   }
+  if (target === 'proxy') {
+    return PROXY_HEADERS.map(([name, bytes]) => [`hand-${name}`, bytes]);
+  }
   throw new Error(`unknown target ${target}`);
 }
+
+/** PROXY protocol v2 header: signature, version/command, family/transport, length, then `rest`. */
+function proxyV2(command, family, rest) {
+  const head = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x20 | command, family, 0, 0]);
+  head.writeUInt16BE(rest.length, 14);
+  return Buffer.concat([head, rest]);
+}
+
+/** Valid and near-valid PROXY headers (v1 lines, v2 binary with addresses and TLVs), each followed by a request. */
+const PROXY_HEADERS = (() => {
+  const req = b('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  const v4 = Buffer.from([192, 0, 2, 1, 198, 51, 100, 2, 0x30, 0x39, 0x00, 0x50]);
+  const v6 = Buffer.concat([Buffer.alloc(15), Buffer.from([1]), Buffer.alloc(15), Buffer.from([2]), Buffer.from([0x30, 0x39, 0x00, 0x50])]);
+  const unix = Buffer.concat([Buffer.from('/tmp/a.sock'.padEnd(108, '\0')), Buffer.from('/tmp/b.sock'.padEnd(108, '\0'))]);
+  const tlv = Buffer.from([0x04, 0x00, 0x03, 0x61, 0x62, 0x63]); // PP2_TYPE_NOOP, 3 bytes
+  return [
+    ['v1-tcp4', Buffer.concat([b('PROXY TCP4 192.0.2.1 198.51.100.2 12345 80\r\n'), req])],
+    ['v1-tcp6', Buffer.concat([b('PROXY TCP6 2001:db8::1 2001:db8::2 12345 443\r\n'), req])],
+    ['v1-unknown', Buffer.concat([b('PROXY UNKNOWN\r\n'), req])],
+    ['v1-unknown-addresses', Buffer.concat([b('PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n'), req])],
+    ['v1-bad-port', Buffer.concat([b('PROXY TCP4 192.0.2.1 198.51.100.2 012345 80\r\n'), req])],
+    ['v2-tcp4', Buffer.concat([proxyV2(1, 0x11, v4), req])],
+    ['v2-udp4', Buffer.concat([proxyV2(1, 0x12, v4), req])],
+    ['v2-tcp6', Buffer.concat([proxyV2(1, 0x21, v6), req])],
+    ['v2-unix', Buffer.concat([proxyV2(1, 0x31, unix), req])],
+    ['v2-tcp4-tlv', Buffer.concat([proxyV2(1, 0x11, Buffer.concat([v4, tlv])), req])],
+    ['v2-local', Buffer.concat([proxyV2(0, 0x00, Buffer.alloc(0)), req])],
+    ['v2-unspec', Buffer.concat([proxyV2(1, 0x00, Buffer.alloc(4)), req])],
+    ['v2-short-length', Buffer.concat([proxyV2(1, 0x11, v4.subarray(0, 8)), req])],
+    ['plain-request', req],
+  ];
+})();
 
 /** Write the seeds of `target` into `dir` (emptied first); returns how many. */
 export function writeSeeds(target, dir) {
