@@ -11,47 +11,18 @@
 import net from 'node:net';
 import nodeHttp from 'node:http';
 import http from 'keel';
-
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Poll `check()` until it returns a truthy value; reject after `ms`. */
-export async function waitUntil(check, ms = 3000, what = 'condition') {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-/** Resolve with `promise`, or reject after `ms`. */
-export function withTimeout(promise, ms, what = 'promise') {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+import { listenTracked, waitUntil } from '../support.js';
+export { sleep, waitUntil, withTimeout } from '../support.js';
 
 /** A server on 127.0.0.1:0 with `handler`; its sockets are kept so that kill() can drop them. */
 export async function startServer(handler, { kind = 'keel' } = {}) {
-  const server = (kind === 'node' ? nodeHttp : http).createServer(handler);
-  const sockets = new Set();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
+  const tracked = await listenTracked(handler, {}, kind === 'node' ? nodeHttp : http);
   return {
-    server,
-    port,
+    server: tracked.server,
+    port: tracked.port,
     kill() {
-      for (const socket of sockets) socket.destroy();
-      if (server.listening) server.close();
+      tracked.dropAll();
+      if (tracked.server.listening) tracked.server.close();
     },
   };
 }

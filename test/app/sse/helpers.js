@@ -11,31 +11,8 @@
 
 import net from 'node:net';
 import nodeHttp from 'node:http';
-import http from 'keel';
-
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Poll `check()` until it returns a truthy value; reject after `ms`. */
-export async function waitUntil(check, ms = 3000, what = 'condition') {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-/** Resolve with `promise`, or reject after `ms`. */
-export function withTimeout(promise, ms, what = 'promise') {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+import { withTimeout } from '../support.js';
+export { sleep, waitUntil, withTimeout, startServer } from '../support.js';
 
 /** The event-stream interpretation of WHATWG HTML §9.2.6, as an EventSource applies it. */
 export class EventStreamParser {
@@ -116,26 +93,6 @@ export function parseAll(text) {
   parser.push(text);
   parser.end();
   return parser;
-}
-
-/** A keel server on 127.0.0.1:0. Returns { server, port, sockets, close() }. */
-export async function startServer(handler, options = {}) {
-  const server = http.createServer(options, handler);
-  const sockets = new Set();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    server,
-    port: server.address().port,
-    sockets,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 /**
