@@ -93,6 +93,8 @@ export class ServerConnection implements ResponseSink, BodySource {
   /** The server is closing: the request in progress (if any) is the last one dispatched. */
   #shuttingDown = false;
   #peerEnded = false;
+  /** The last request dispatched asked to close (Connection: close, or HTTP/1.0 without keep-alive). */
+  #clientCloses = false;
   #failure: Failure | null = null;
   #upgrade: { req: IncomingMessage; event: 'upgrade' | 'connect'; head: Buffer } | null = null;
   #requests = 0;
@@ -302,6 +304,7 @@ export class ServerConnection implements ResponseSink, BodySource {
     const maxRequests = host.maxRequestsPerSocket;
     if (maxRequests > 0 && this.#requests >= maxRequests) keepAlive = false;
     if (!keepAlive) this.#closing = true;
+    this.#clientCloses = !head.keepAlive;
 
     if (head.upgrade) {
       const event = head.method === 'CONNECT' ? 'connect' : 'upgrade';
@@ -568,11 +571,25 @@ export class ServerConnection implements ResponseSink, BodySource {
     this.#flushOutput();
     const hasUnreadInput = this.#failure !== null || this.#parser.bufferedBytes > 0 || this.#parser.discardedBytes > 0;
     if (hasUnreadInput && !this.#peerEnded) socket.end();
+    else if (this.#canCloseAtOnce()) socket.destroy();
     else socket.destroySoon();
     if (this.#socketPaused) {
       this.#socketPaused = false;
       socket.resume();
     }
+  }
+
+  /**
+   * Whether closing needs no FIN-then-wait: the kernel already holds every byte written (close(2)
+   * then sends them and its FIN, as shutdown(2) would), and the client will send nothing more — it
+   * asked to close (RFC 9112 §9.6: it sends no further requests) or already sent its FIN, and its
+   * last message was read whole. Skipping shutdown(2) and the wait for 'finish' saves a syscall and
+   * a loop turn per connection. Not for TLS: its close_notify alert goes out through end().
+   */
+  #canCloseAtOnce(): boolean {
+    const socket = this.socket;
+    return (this.#clientCloses || this.#peerEnded) && this.#reading === null && socket.writableLength === 0 &&
+      (socket as Socket & { encrypted?: boolean }).encrypted !== true;
   }
 
   // ---- errors, timeouts, upgrade, close ------------------------------------------------------

@@ -68,6 +68,36 @@ test('node:https clients work, keep-alive reuses one TLS connection; secureConne
   });
 });
 
+test('Connection: close over TLS ends the session through end() (close_notify), never the plain-TCP at-once close', async () => {
+  await withServer({}, (req, res) => res.end('bye'), async (server, port) => {
+    const ends = [];
+    server.on('secureConnection', (socket) => {
+      const entry = { socket, ends: 0 };
+      ends.push(entry);
+      const end = socket.end;
+      socket.end = function (...args) {
+        entry.ends++;
+        return end.apply(this, args);
+      };
+    });
+    const text = await new Promise((resolve, reject) => {
+      const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: cert }, () => {
+        socket.write('GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+      });
+      let received = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (d) => (received += d));
+      socket.on('end', () => resolve(received));
+      socket.on('error', reject);
+    });
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(text, /\r\nConnection: close\r\n/i);
+    assert.ok(text.endsWith('\r\n\r\nbye'));
+    assert.equal(ends.length, 1);
+    assert.equal(ends[0].ends, 1);
+  });
+});
+
 test('a plaintext request on the TLS port is a tlsClientError, not a crash; the server keeps serving', async () => {
   const errors = [];
   await withServer({}, (req, res) => res.end('ok'), async (server, port) => {

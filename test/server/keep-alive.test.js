@@ -98,6 +98,87 @@ test('Connection: close → response says close, socket closes, a pipelined requ
   });
 });
 
+/**
+ * Counts socket.end() calls on the server's sockets: how Keel closes. destroySoon() half-closes
+ * through end() (shutdown(2), then close(2) after 'finish'); the at-once close calls destroy() only.
+ */
+function countEnds(h) {
+  const ends = [];
+  h.server.on('connection', (socket) => {
+    const entry = { socket, ends: 0 };
+    ends.push(entry);
+    const end = socket.end;
+    socket.end = function (...args) {
+      entry.ends++;
+      return end.apply(this, args);
+    };
+  });
+  return ends;
+}
+
+for (const [label, request] of [
+  ['Connection: close', get('/fast', 'Connection: close\r\n')],
+  ['HTTP/1.0 without keep-alive', 'GET /fast HTTP/1.0\r\n\r\n'],
+]) {
+  test(`${label}, response already in the kernel → the server closes at once (no half-close first), the client gets it all and a FIN`, T, async () => {
+    await withServer(hello, {}, async (h) => {
+      const ends = countEnds(h);
+      const [rs, c] = await untilClose(h, request);
+      assert.equal(rs.length, 1);
+      assert.equal(rs[0].headers.connection, 'close');
+      assert.equal(rs[0].body.toString(), 'hello /fast');
+      assert.equal(c.error, null); // a FIN, not a reset
+      await waitUntil(() => ends.length === 1 && ends[0].socket.destroyed, 2000, 'the server socket destroyed');
+      assert.equal(ends[0].ends, 0);
+    });
+  });
+}
+
+test('Connection: close with a response the kernel has not taken yet (8 MiB) → half-close after its last byte; every byte arrives', T, async () => {
+  const big = Buffer.alloc(8 * 1024 * 1024, 'k');
+  await withServer((req, res) => res.end(big), {}, async (h) => {
+    const ends = countEnds(h);
+    const c = await h.connect();
+    c.socket.pause(); // let the server's socket buffer fill: writableLength > 0 when it closes
+    await c.write(get('/big', 'Connection: close\r\n'));
+    await waitUntil(() => ends.length === 1 && ends[0].socket.writableLength > 0, 2000, 'output queued in the server socket');
+    c.socket.resume();
+    await c.waitForClose(4000);
+    const [r] = c.responses();
+    assert.equal(r.body.length, big.length);
+    assert.equal(c.error, null);
+    assert.equal(ends[0].ends, 1);
+  });
+});
+
+test('a server-initiated close (maxRequestsPerSocket) keeps the half-close: the client may have sent more', T, async () => {
+  await withServer(hello, {}, async (h) => {
+    h.server.maxRequestsPerSocket = 1;
+    const ends = countEnds(h);
+    const [rs, c] = await untilClose(h, get('/1'));
+    assert.equal(rs.length, 1);
+    assert.equal(rs[0].headers.connection, 'close');
+    assert.equal(c.error, null);
+    await waitUntil(() => ends.length === 1 && ends[0].socket.destroyed, 2000, 'the server socket destroyed');
+    assert.equal(ends[0].ends, 1);
+  });
+});
+
+test('Connection: close answered before its body arrived → not closed at once: the body is still coming', T, async () => {
+  // The handler answers after the first body bytes: the parser holds nothing, the rest is on its way.
+  await withServer((req, res) => req.once('data', () => res.end('early')), {}, async (h) => {
+    const ends = countEnds(h);
+    const c = await h.connect();
+    await c.write('POST /upload HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 10\r\n\r\n12345');
+    const [r] = await c.waitForResponses(1);
+    assert.equal(r.body.toString(), 'early');
+    await c.write('67890');
+    await c.waitForClose();
+    assert.equal(c.error, null);
+    assert.equal(ends[0].ends, 1);
+  });
+});
+
 test('Keep-Alive: timeout=65 by default; server.keepAliveTimeout = 5000 after listen → timeout=5', T, async () => {
   await withServer(hello, {}, async (h) => {
     assert.equal(h.server.keepAliveTimeout, 65000);
