@@ -64,7 +64,11 @@ export function start(port, host = '127.0.0.1', { close = false } = {}) {
       carry = r.carry;
       if (r.count === 0) return;
       if (close) {
-        socket.end(one); // one answer, then the connection ends
+        // One answer, then close at once when the kernel has taken it all (close(2) sends the
+        // bytes and the FIN; no shutdown(2) and no wait), as Keel does for a client's close.
+        socket.write(one);
+        if (socket.writableLength === 0) socket.destroy();
+        else socket.destroySoon();
         return;
       }
       socket.write(batch(r.count));

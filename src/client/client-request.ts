@@ -381,7 +381,7 @@ export class ClientRequest extends OutgoingMessage implements Exchange {
 
   onBody(chunk: Buffer): boolean {
     const res = this.res!;
-    if (res._dumped || res.destroyed) return true;
+    if (res._dumped || (res._isStreamUsed && res.destroyed)) return true; // (no stream state: not destroyed)
     return res.push(chunk);
   }
 

@@ -2,7 +2,7 @@
 // The body is pushed by whoever owns the connection; `_read` asks it for more (that is the
 // backpressure: no read, no parsing, socket paused). `headers` is built lazily from rawHeaders.
 
-import { Readable } from 'node:stream';
+import { Readable, getDefaultHighWaterMark } from 'node:stream';
 import type { Socket } from 'node:net';
 import { keelError } from '../common/errors.js';
 import { buildHeaders, buildHeadersDistinct, type IncomingHttpHeaders } from './headers.js';
@@ -69,8 +69,11 @@ export class IncomingMessage extends LazyReadable {
   #streamOptions: { highWaterMark: number } | undefined;
   /** Whether the Readable state exists (it is created on first use). */
   #hasStreamState = false;
-  /** push(null) came before the stream state existed: the body is empty and complete. */
+  /** push(null) came before the stream state existed: every body byte is in #pending. */
   #endedBeforeState = false;
+  /** Body chunks pushed before the stream state existed (replayed into it when it is created). */
+  #pending: Buffer[] | null = null;
+  #pendingBytes = 0;
   #controller: AbortController | null = null;
   #abortReason: Error | null = null;
   #headers: IncomingHttpHeaders | null = null;
@@ -88,6 +91,12 @@ export class IncomingMessage extends LazyReadable {
     const state = new ReadableState(this.#streamOptions, this, false);
     Object.defineProperty(this, '_readableState', { value: state, writable: true, configurable: true, enumerable: true });
     this.#hasStreamState = true;
+    const pending = this.#pending;
+    if (pending !== null) {
+      this.#pending = null;
+      this.#pendingBytes = 0;
+      for (const chunk of pending) super.push(chunk);
+    }
     if (this.#endedBeforeState) {
       this.#endedBeforeState = false;
       super.push(null);
@@ -96,13 +105,47 @@ export class IncomingMessage extends LazyReadable {
     return state;
   }
 
-  /** Readable.push; the end of a body (null) before the stream is used is only recorded. */
+  /**
+   * Readable.push. Before the stream is used, body chunks and the end (null) are only recorded, and
+   * the return value follows Readable's rule (false once highWaterMark bytes are held): the chunks
+   * go into the stream state when it is created, or to keel/body at once (_takeBody).
+   */
   override push(chunk: unknown, encoding?: BufferEncoding): boolean {
-    if (chunk === null && !this.#hasStreamState) {
-      this.#endedBeforeState = true;
-      return false;
+    if (!this.#hasStreamState) {
+      if (chunk === null) {
+        this.#endedBeforeState = true;
+        return false;
+      }
+      if (encoding === undefined && Buffer.isBuffer(chunk) && !this.#endedBeforeState) {
+        if (this._dumped) return true; // discarded, as a dumped stream would
+        (this.#pending ??= []).push(chunk);
+        this.#pendingBytes += chunk.length;
+        return this.#pendingBytes < (this.#streamOptions?.highWaterMark ?? getDefaultHighWaterMark(false));
+      }
     }
     return super.push(chunk, encoding);
+  }
+
+  /** @internal Whether the message was used as a stream (its Readable state exists). */
+  get _isStreamUsed(): boolean {
+    return this.#hasStreamState;
+  }
+
+  /**
+   * @internal The whole body in one Buffer when it is complete and was never used as a stream (nor
+   * dumped), else null. keel/body's fast path: no stream state, listeners or ticks for a body that
+   * arrived with its head. Afterwards the message reads as consumed (`_consuming`) and, used as a
+   * stream, as an ended empty one.
+   */
+  _takeBody(): Buffer | null {
+    if (this.#hasStreamState || !this.#endedBeforeState || this._dumped) return null;
+    const pending = this.#pending;
+    const length = this.#pendingBytes;
+    this.#pending = null;
+    this.#pendingBytes = 0;
+    this._consuming = true;
+    if (pending === null) return Buffer.alloc(0);
+    return pending.length === 1 ? pending[0]! : Buffer.concat(pending, length);
   }
 
   /** Node's deprecated alias of `socket`. */
@@ -174,7 +217,12 @@ export class IncomingMessage extends LazyReadable {
   _dump(): void {
     if (this._dumped) return;
     this._dumped = true;
-    if (!this.#hasStreamState) return; // never used as a stream: nothing to discard, nobody to tell
+    if (!this.#hasStreamState) {
+      // Never used as a stream: drop what was held; nobody is told.
+      this.#pending = null;
+      this.#pendingBytes = 0;
+      return;
+    }
     this.removeAllListeners('data');
     // A body that has already ended (all a body-less request ever has): read() schedules 'end'
     // at once, without resume()'s extra tick and flow loop. Nothing more can arrive.
@@ -203,7 +251,10 @@ export class IncomingMessage extends LazyReadable {
   /** @internal After the response: discard a body nobody reads (as Node), so the next request can be parsed. */
   _dumpIfUnread(): void {
     if (!this.#hasStreamState && this.complete) {
-      this._dumped = true; // a body that already ended, never read: nothing to discard
+      // A body that already ended, never read: drop what was held.
+      this._dumped = true;
+      this.#pending = null;
+      this.#pendingBytes = 0;
       return;
     }
     // As Node (at the response's 'finish'): a handler that starts reading right after end() keeps its body.

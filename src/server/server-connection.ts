@@ -358,7 +358,7 @@ export class ServerConnection implements ResponseSink, BodySource {
 
   #onBody(chunk: Buffer): void {
     const req = this.#reading!;
-    if (req._dumped || req.destroyed) return;
+    if (req._dumped || (req._isStreamUsed && req.destroyed)) return; // (no stream state: not destroyed)
     this.#readRequested = false;
     if (!req.push(chunk) && !this.#readRequested) this.#bodyPaused = true;
   }

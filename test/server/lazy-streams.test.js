@@ -127,3 +127,82 @@ test('finished(res, cb) registered before end() is called once', async () => {
   });
   assert.equal(calls, 1);
 });
+
+// Body bytes that arrive before anyone uses the request as a stream are held as they are (no stream
+// state) and handed over when the stream is first used, with Readable's backpressure rule.
+
+test('a body that came with its head, read only later, arrives whole: data events, pipe and async iteration', async () => {
+  const body = 'x'.repeat(3000) + 'end';
+  for (const how of ['data', 'pipe', 'iterate']) {
+    const { text, recorded } = await probe(async (req, res) => {
+      await new Promise((r) => setTimeout(r, 20)); // the whole request was parsed meanwhile
+      let received;
+      if (how === 'data') {
+        const chunks = [];
+        req.on('data', (chunk) => chunks.push(chunk));
+        await once(req, 'end');
+        received = Buffer.concat(chunks).toString();
+      } else if (how === 'pipe') {
+        const chunks = [];
+        const sink = new Writable({ write(chunk, _encoding, cb) { chunks.push(chunk); cb(); } });
+        req.pipe(sink);
+        await once(sink, 'finish');
+        received = Buffer.concat(chunks).toString();
+      } else {
+        const chunks = [];
+        for await (const chunk of req) chunks.push(chunk);
+        received = Buffer.concat(chunks).toString();
+      }
+      res.end('ok');
+      return received;
+    }, { method: 'POST', body });
+    assert.equal(text, 'ok');
+    assert.equal(recorded, body, how);
+  }
+});
+
+test('a large body nobody reads yet is held only up to highWaterMark: the server stops reading the socket until the handler reads', async () => {
+  const size = 4 * 1024 * 1024;
+  let reqRef;
+  let resRef;
+  const server = http.createServer((req, res) => {
+    reqRef = req;
+    resRef = res;
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const net = await import('node:net');
+  const client = net.connect(server.address().port, '127.0.0.1');
+  client.on('error', () => {});
+  try {
+    let written = 0;
+    const chunk = Buffer.alloc(64 * 1024, 'b');
+    client.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
+    const pump = () => {
+      while (written < size) {
+        written += chunk.length;
+        if (!client.write(chunk)) return client.once('drain', pump);
+      }
+    };
+    pump();
+    // Wait until the server stopped reading: the client's writes back up (kernel buffers full).
+    const deadline = Date.now() + 3000;
+    let last = -1;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (reqRef !== undefined && written === last && written < size) break;
+      last = written;
+    }
+    assert.ok(reqRef !== undefined, 'the request was dispatched');
+    assert.ok(written < size, `the server kept reading: ${written} of ${size} bytes taken without a reader`);
+    assert.equal(reqRef.socket.isPaused(), true, 'the server paused the socket');
+    // Now read: every byte arrives.
+    let received = 0;
+    for await (const piece of reqRef) received += piece.length;
+    assert.equal(received, size);
+    resRef.end('done');
+  } finally {
+    client.destroy();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});

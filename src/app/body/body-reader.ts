@@ -61,6 +61,23 @@ function tooLarge(limit: number, what: string): HttpError {
 }
 
 /**
+ * The whole body at once, when `req` (Keel's IncomingMessage) holds all of it and nobody used it as
+ * a stream, and it has no Content-Encoding to decode: no listeners, promises or ticks. Null: read
+ * it with a BodyReader. Throws 413 ERR_BODY_TOO_LARGE past `limit`, as BodyReader would (the body
+ * is already in memory: nothing to drain, the connection stays usable).
+ */
+export function takeWholeBody(req: IncomingMessage, limits: ReadLimits): Buffer | null {
+  if (typeof req._takeBody !== 'function' || req.headers['content-encoding'] !== undefined) return null;
+  const body = req._takeBody();
+  if (body === null) return null;
+  if (body.length > limits.limit) {
+    const length = declaredLength(req);
+    throw tooLarge(limits.limit, length >= 0 ? `of ${length} bytes (Content-Length)` : 'received');
+  }
+  return body;
+}
+
+/**
  * One read of `req`'s body into a sink. `read()` resolves once every decoded byte was handed to the
  * sink; it rejects with an HttpError:
  * - 413 ERR_BODY_TOO_LARGE as soon as Content-Length, the received count or the decoded count

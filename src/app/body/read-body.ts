@@ -4,7 +4,7 @@
 
 import type { TextDecoder } from 'node:util';
 import type { IncomingMessage } from '../../keel.js';
-import { BodyReader, hasBody, type ReadLimits } from './body-reader.js';
+import { BodyReader, hasBody, takeWholeBody, type ReadLimits } from './body-reader.js';
 import { parseByteSize } from './byte-size.js';
 import { charsetDecoder } from './charset.js';
 import { bodyError, HttpError } from './http-error.js';
@@ -55,9 +55,40 @@ export interface ReadResult {
   decoder: TextDecoder | null;
 }
 
-/** Whether someone other than a finished parser owns the body stream. */
+/** Whether someone other than a finished parser owns the body stream (`_consuming`: someone read from it, as in Node). */
 function isBodyTaken(req: IncomingMessage): boolean {
-  return req.readableEnded || req.readableFlowing === true || req.listenerCount('data') > 0 || req.listenerCount('readable') > 0;
+  return req.readableEnded || req.readableFlowing === true || req.listenerCount('data') > 0 || req.listenerCount('readable') > 0 || req._consuming;
+}
+
+/** What the checks found out about an acceptable body. */
+interface Admitted {
+  mediaType: MediaType;
+  decoder: TextDecoder | null;
+}
+
+/**
+ * The checks before any byte is read: throws 500 ERR_BODY_CONSUMED / 400 ECONNRESET; returns null
+ * when the request has no content, the 415 to refuse the body with, or what was admitted.
+ */
+function admit(req: IncomingMessage, settings: ReadSettings, charset: CharsetOption | undefined): Admitted | HttpError | null {
+  // Keel's requests create their stream state on first use (reading or destroying one does):
+  // without it, the body was neither streamed nor destroyed, and asking would create it.
+  const isStreamUsed = req._isStreamUsed !== false;
+  if (isStreamUsed ? isBodyTaken(req) : req._consuming) throw bodyError('ERR_BODY_CONSUMED', 'The request body was already read (or is being read) by another consumer');
+  if (isStreamUsed && req.destroyed) throw bodyError('ECONNRESET', 'aborted');
+  if (!hasBody(req)) return null;
+  const mediaType = requestMediaType(req);
+  if (mediaType === null) return bodyError('ERR_UNSUPPORTED_MEDIA_TYPE', `Invalid Content-Type "${req.headers['content-type']}"`);
+  if (!settings.matches(req, mediaType)) return bodyError('ERR_UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type "${mediaType.essence}"`);
+  let decoder: TextDecoder | null = null;
+  if (charset !== undefined) {
+    try {
+      decoder = charsetDecoder(mediaType.parameters['charset'] ?? charset.defaultCharset, charset.fatal);
+    } catch (err) {
+      return err as HttpError;
+    }
+  }
+  return { mediaType, decoder };
 }
 
 /**
@@ -68,36 +99,34 @@ function isBodyTaken(req: IncomingMessage): boolean {
  * returned reader's errors.
  */
 export async function acceptBody(req: IncomingMessage, settings: ReadSettings, charset?: CharsetOption): Promise<{ reader: BodyReader; mediaType: MediaType; decoder: TextDecoder | null } | null> {
-  if (isBodyTaken(req)) throw bodyError('ERR_BODY_CONSUMED', 'The request body was already read (or is being read) by another consumer');
-  if (req.destroyed) throw bodyError('ECONNRESET', 'aborted');
-  if (!hasBody(req)) return null;
+  const admitted = admit(req, settings, charset);
+  if (admitted === null) return null;
   const reader = new BodyReader(req, settings);
-  const mediaType = requestMediaType(req);
-  if (mediaType === null) return reader.refuse(bodyError('ERR_UNSUPPORTED_MEDIA_TYPE', `Invalid Content-Type "${req.headers['content-type']}"`));
-  if (!settings.matches(req, mediaType)) return reader.refuse(bodyError('ERR_UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type "${mediaType.essence}"`));
-  let decoder: TextDecoder | null = null;
-  if (charset !== undefined) {
-    try {
-      decoder = charsetDecoder(mediaType.parameters['charset'] ?? charset.defaultCharset, charset.fatal);
-    } catch (err) {
-      return reader.refuse(err as HttpError);
-    }
-  }
-  return { reader, mediaType, decoder };
+  if (admitted instanceof HttpError) return reader.refuse(admitted);
+  return { reader, mediaType: admitted.mediaType, decoder: admitted.decoder };
 }
 
-/** acceptBody() then buffer the whole body (at most `limit` bytes). Null when there is no content. */
+/**
+ * acceptBody() then buffer the whole body (at most `limit` bytes). Null when there is no content.
+ * A body that arrived with its head (Keel's requests) is taken at once, without stream machinery.
+ */
 export async function readBody(req: IncomingMessage, settings: ReadSettings, charset?: CharsetOption): Promise<ReadResult | null> {
-  const accepted = await acceptBody(req, settings, charset);
-  if (accepted === null) return null;
+  const admitted = admit(req, settings, charset);
+  if (admitted === null) return null;
+  if (admitted instanceof HttpError) return new BodyReader(req, settings).refuse(admitted);
+  // The parse that dispatched the request pushes the body bytes it holds right after the handler
+  // returns: one microtask later, a body that came with its head is complete.
+  await undefined;
+  const whole = takeWholeBody(req, settings);
+  if (whole !== null) return { body: whole, mediaType: admitted.mediaType, decoder: admitted.decoder };
   const chunks: Buffer[] = [];
   let length = 0;
-  await accepted.reader.read((chunk) => {
+  await new BodyReader(req, settings).read((chunk) => {
     chunks.push(chunk);
     length += chunk.length;
   });
   const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
-  return { body, mediaType: accepted.mediaType, decoder: accepted.decoder };
+  return { body, mediaType: admitted.mediaType, decoder: admitted.decoder };
 }
 
 /** The body a parser already set on `req`, if any (the first parser wins). */
