@@ -74,6 +74,8 @@ export class IncomingMessage extends LazyReadable {
   /** Body chunks pushed before the stream state existed (replayed into it when it is created). */
   #pending: Buffer[] | null = null;
   #pendingBytes = 0;
+  /** _takeBody() handed the body out. */
+  #isBodyTaken = false;
   #controller: AbortController | null = null;
   #abortReason: Error | null = null;
   #headers: IncomingHttpHeaders | null = null;
@@ -131,11 +133,16 @@ export class IncomingMessage extends LazyReadable {
     return this.#hasStreamState;
   }
 
+  /** @internal Whether _takeBody() handed the body out. */
+  get _isBodyTaken(): boolean {
+    return this.#isBodyTaken;
+  }
+
   /**
    * @internal The whole body in one Buffer when it is complete and was never used as a stream (nor
    * dumped), else null. keel/body's fast path: no stream state, listeners or ticks for a body that
-   * arrived with its head. Afterwards the message reads as consumed (`_consuming`) and, used as a
-   * stream, as an ended empty one.
+   * arrived with its head. Afterwards the message reads as consumed (`_isBodyTaken`, `_consuming`)
+   * and, used as a stream, as an ended empty one.
    */
   _takeBody(): Buffer | null {
     if (this.#hasStreamState || !this.#endedBeforeState || this._dumped) return null;
@@ -143,6 +150,7 @@ export class IncomingMessage extends LazyReadable {
     const length = this.#pendingBytes;
     this.#pending = null;
     this.#pendingBytes = 0;
+    this.#isBodyTaken = true;
     this._consuming = true;
     if (pending === null) return Buffer.alloc(0);
     return pending.length === 1 ? pending[0]! : Buffer.concat(pending, length);

@@ -55,9 +55,16 @@ export interface ReadResult {
   decoder: TextDecoder | null;
 }
 
-/** Whether someone other than a finished parser owns the body stream (`_consuming`: someone read from it, as in Node). */
+/**
+ * Whether someone other than a finished parser owns the body: a parser took it whole (Keel's
+ * requests), or the stream ended, flows or has a reader. Keel's requests create their stream state
+ * on first use (reading or destroying one does): without it nobody streamed the body, and asking
+ * the stream getters would create it for nothing.
+ */
 function isBodyTaken(req: IncomingMessage): boolean {
-  return req.readableEnded || req.readableFlowing === true || req.listenerCount('data') > 0 || req.listenerCount('readable') > 0 || req._consuming;
+  if (req._isBodyTaken === true) return true;
+  if (req._isStreamUsed === false) return false;
+  return req.readableEnded || req.readableFlowing === true || req.listenerCount('data') > 0 || req.listenerCount('readable') > 0;
 }
 
 /** What the checks found out about an acceptable body. */
@@ -71,11 +78,8 @@ interface Admitted {
  * when the request has no content, the 415 to refuse the body with, or what was admitted.
  */
 function admit(req: IncomingMessage, settings: ReadSettings, charset: CharsetOption | undefined): Admitted | HttpError | null {
-  // Keel's requests create their stream state on first use (reading or destroying one does):
-  // without it, the body was neither streamed nor destroyed, and asking would create it.
-  const isStreamUsed = req._isStreamUsed !== false;
-  if (isStreamUsed ? isBodyTaken(req) : req._consuming) throw bodyError('ERR_BODY_CONSUMED', 'The request body was already read (or is being read) by another consumer');
-  if (isStreamUsed && req.destroyed) throw bodyError('ECONNRESET', 'aborted');
+  if (isBodyTaken(req)) throw bodyError('ERR_BODY_CONSUMED', 'The request body was already read (or is being read) by another consumer');
+  if (req._isStreamUsed !== false && req.destroyed) throw bodyError('ECONNRESET', 'aborted'); // (destroying creates the state)
   if (!hasBody(req)) return null;
   const mediaType = requestMediaType(req);
   if (mediaType === null) return bodyError('ERR_UNSUPPORTED_MEDIA_TYPE', `Invalid Content-Type "${req.headers['content-type']}"`);

@@ -84,3 +84,25 @@ test('after the body was taken whole, a second parser gets ERR_BODY_CONSUMED and
   });
   assert.deepEqual(seen, { first: 'bytes', second: 'ERR_BODY_CONSUMED', late: 0 });
 });
+
+test('a request whose stream getters were asked first (no reader yet) is not taken for consumed: it parses through the stream', async () => {
+  await withServer(async (req, res) => {
+    const before = [req.readableLength, req.destroyed, req.readableFlowing]; // creates the stream state
+    await sleep(50); // the first half of the body is pushed meanwhile (and Readable calls _read on its own)
+    try {
+      const value = await json(req);
+      res.end(JSON.stringify({ before, value }));
+    } catch (err) {
+      sendError(res, err);
+    }
+  }, async (h) => {
+    const body = '{"late":"' + 'x'.repeat(100) + '"}';
+    const client = await h.connect();
+    await client.write(head('POST', '/', { ...JSON_TYPE, 'Content-Length': body.length }) + body.slice(0, 50));
+    await sleep(100);
+    await client.write(body.slice(50));
+    const r = await client.response();
+    assert.equal(r.status, 200);
+    assert.deepEqual(JSON.parse(r.body), { before: [0, false, null], value: { late: 'x'.repeat(100) } });
+  });
+});
