@@ -12,6 +12,7 @@ import tls from 'node:tls';
 import https from 'keel/https';
 import http from 'keel';
 import { Pool } from 'keel/client';
+import { countEnds } from './raw.js';
 
 let dir;
 let key;
@@ -71,15 +72,7 @@ test('node:https clients work, keep-alive reuses one TLS connection; secureConne
 test('Connection: close over TLS ends the session through end() (close_notify), never the plain-TCP at-once close', async () => {
   await withServer({}, (req, res) => res.end('bye'), async (server, port) => {
     const ends = [];
-    server.on('secureConnection', (socket) => {
-      const entry = { socket, ends: 0 };
-      ends.push(entry);
-      const end = socket.end;
-      socket.end = function (...args) {
-        entry.ends++;
-        return end.apply(this, args);
-      };
-    });
+    server.on('secureConnection', (socket) => ends.push(countEnds(socket)));
     const text = await new Promise((resolve, reject) => {
       const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: cert }, () => {
         socket.write('GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');

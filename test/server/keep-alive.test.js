@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withServer, untilClose, get, sleep, waitUntil } from './raw.js';
+import { withServer, untilClose, get, sleep, waitUntil, countEnds as countSocketEnds } from './raw.js';
 
 const T = { timeout: 5000 };
 
@@ -98,21 +98,10 @@ test('Connection: close → response says close, socket closes, a pipelined requ
   });
 });
 
-/**
- * Counts socket.end() calls on the server's sockets: how Keel closes. destroySoon() half-closes
- * through end() (shutdown(2), then close(2) after 'finish'); the at-once close calls destroy() only.
- */
+/** countEnds() on every socket `h` accepts from now on. */
 function countEnds(h) {
   const ends = [];
-  h.server.on('connection', (socket) => {
-    const entry = { socket, ends: 0 };
-    ends.push(entry);
-    const end = socket.end;
-    socket.end = function (...args) {
-      entry.ends++;
-      return end.apply(this, args);
-    };
-  });
+  h.server.on('connection', (socket) => ends.push(countSocketEnds(socket)));
   return ends;
 }
 

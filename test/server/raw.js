@@ -9,6 +9,7 @@
 // - splitResponses(bytes): split concatenated HTTP/1.1 responses (Content-Length, chunked,
 //   or until close; no body for 1xx / 204 / 304 / HEAD) into { status, reason, headers, body, ... }.
 // - exchange(port, pieces, opts): connect, write, wait for N responses or close, return the result.
+// - countEnds(socket): count a server-side socket's end() calls (half-close vs at-once close).
 
 import net from 'node:net';
 import http from 'keel';
@@ -134,6 +135,21 @@ export async function untilClose(h, request) {
   await c.write(request);
   await c.waitForClose();
   return [c.responses(), c];
+}
+
+/**
+ * Count socket.end() calls on a server-side socket: how the server closed it. destroySoon()
+ * half-closes through end() (shutdown(2), then close(2) after 'finish'); an at-once close calls
+ * destroy() only. Returns { socket, ends }, `ends` kept up to date.
+ */
+export function countEnds(socket) {
+  const entry = { socket, ends: 0 };
+  const end = socket.end;
+  socket.end = function (...args) {
+    entry.ends++;
+    return end.apply(this, args);
+  };
+  return entry;
 }
 
 /** A raw TCP client that records everything it receives. */
