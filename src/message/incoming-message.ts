@@ -93,12 +93,8 @@ export class IncomingMessage extends LazyReadable {
     const state = new ReadableState(this.#streamOptions, this, false);
     Object.defineProperty(this, '_readableState', { value: state, writable: true, configurable: true, enumerable: true });
     this.#hasStreamState = true;
-    const pending = this.#pending;
-    if (pending !== null) {
-      this.#pending = null;
-      this.#pendingBytes = 0;
-      for (const chunk of pending) super.push(chunk);
-    }
+    const pending = this.#takePending();
+    if (pending !== null) for (const chunk of pending) super.push(chunk);
     if (this.#endedBeforeState) {
       this.#endedBeforeState = false;
       super.push(null);
@@ -128,6 +124,14 @@ export class IncomingMessage extends LazyReadable {
     return super.push(chunk, encoding);
   }
 
+  /** The chunks held before the stream state existed (null: none); holds none afterwards. */
+  #takePending(): Buffer[] | null {
+    const pending = this.#pending;
+    this.#pending = null;
+    this.#pendingBytes = 0;
+    return pending;
+  }
+
   /** @internal Whether the message was used as a stream (its Readable state exists). */
   get _isStreamUsed(): boolean {
     return this.#hasStreamState;
@@ -146,10 +150,8 @@ export class IncomingMessage extends LazyReadable {
    */
   _takeBody(): Buffer | null {
     if (this.#hasStreamState || !this.#endedBeforeState || this._dumped) return null;
-    const pending = this.#pending;
     const length = this.#pendingBytes;
-    this.#pending = null;
-    this.#pendingBytes = 0;
+    const pending = this.#takePending();
     this.#isBodyTaken = true;
     this._consuming = true;
     if (pending === null) return Buffer.alloc(0);
@@ -226,9 +228,7 @@ export class IncomingMessage extends LazyReadable {
     if (this._dumped) return;
     this._dumped = true;
     if (!this.#hasStreamState) {
-      // Never used as a stream: drop what was held; nobody is told.
-      this.#pending = null;
-      this.#pendingBytes = 0;
+      this.#takePending(); // never used as a stream: drop what was held; nobody is told
       return;
     }
     this.removeAllListeners('data');
@@ -259,10 +259,8 @@ export class IncomingMessage extends LazyReadable {
   /** @internal After the response: discard a body nobody reads (as Node), so the next request can be parsed. */
   _dumpIfUnread(): void {
     if (!this.#hasStreamState && this.complete) {
-      // A body that already ended, never read: drop what was held.
-      this._dumped = true;
-      this.#pending = null;
-      this.#pendingBytes = 0;
+      this._dumped = true; // a body that already ended, never read: drop what was held
+      this.#takePending();
       return;
     }
     // As Node (at the response's 'finish'): a handler that starts reading right after end() keeps its body.
