@@ -157,14 +157,20 @@ export class EventStream extends EventEmitter {
 
   /**
    * Write already-formatted event-stream text (from formatEvent(), as a Channel does to format
-   * once for many clients). Drops the client when it is more than `maxBufferedBytes` behind.
+   * once for many clients). Drops the client (ERR_SSE_CLIENT_TOO_SLOW) when this write finds it
+   * more than `maxBufferedBytes` behind while the response still waits to drain; the write that
+   * fills the buffer only returns false, so a producer that waits for 'drain' keeps its stream.
    */
   write(text: string): boolean {
     const res = this.res;
     if (this.#closed || res.destroyed || res.writableEnded) return false;
+    // A producer that waits for 'drain' after a false return is never dropped for the write that
+    // filled the buffer, even when the response's highWaterMark is above maxBufferedBytes (64 KiB
+    // on Node 22); one that goes on writing while the buffer waits to drain is.
+    const isIgnoringBackpressure = res.writableNeedDrain;
     if (res.write(text)) return true;
     const pending = this.bufferedBytes;
-    if (pending > this.maxBufferedBytes) {
+    if (pending > this.maxBufferedBytes && isIgnoringBackpressure) {
       this.#reason = tooSlowError(pending, this.maxBufferedBytes);
       res.destroy(); // the connection goes with it; 'close' finishes the stream
     }
