@@ -172,6 +172,12 @@ export const CLASSES = [
     test: (c) => keelLaxer(c) && c.oracle.code === 'HPE_INVALID_TRANSFER_ENCODING' && /transfer-encoding:[^\r\n]*chunked[ \t]*\t/i.test(c.text),
   },
   {
+    name: 'te-empty-element',
+    why: 'RFC 9110 §5.6.1.2: a recipient MUST parse and ignore a reasonable number of empty list elements, so an empty Transfer-Encoding line or element before the final chunked leaves "chunked" and Keel de-chunks, as llhttp 9.3 (Node 20) does; llhttp 9.4 (Node 22) rejects any empty element. Without a final chunked the request is still 400 (te-invalid-list)',
+    test: (c) => keelLaxer(c) && c.oracle.code === 'HPE_INVALID_TRANSFER_ENCODING' &&
+      values(c.m, 'transfer-encoding').some((v) => v.split(',').some((element) => element.trim() === '')),
+  },
+  {
     name: 'request-line-whitespace',
     why: 'RFC 9112 §3: the request-line is method SP target SP version; Keel takes the recommended 400 for extra SP / HTAB, llhttp splits on whitespace',
     test: (c) => keelStricter(c) && /^\S+(?: {2,}|\t)|\S( {2,}|\t)HTTP\//m.test(c.text),

@@ -103,6 +103,12 @@ export const RESPONSE_CLASSES = [
       values(failedHead(c), 'transfer-encoding').length > 0 && values(failedHead(c), 'content-length').length > 0,
   },
   {
+    name: 'te-empty-element',
+    why: 'RFC 9110 §5.6.1.2: a recipient MUST parse and ignore a reasonable number of empty list elements, so an empty Transfer-Encoding element is no coding: ", chunked" is chunked, and "" alone leaves chunked not final, so the response is read until close (RFC 9112 §6.3 item 4). llhttp 9.4 (Node 22) rejects any empty element; llhttp 9.3 (Node 20) ignores it, as Keel does',
+    test: (c) => c.oracle.code === 'HPE_INVALID_TRANSFER_ENCODING' && laxMessage(c) !== undefined &&
+      values(laxMessage(c), 'transfer-encoding').some((v) => v.split(',').some((element) => trimOWS(element) === '')),
+  },
+  {
     name: 'te-chunked-twice',
     why: 'RFC 9112 §6.1: a sender MUST NOT apply the chunked transfer coding more than once, so "chunked, chunked" cannot be decoded safely; llhttp de-chunks once',
     test: (c) => keelStricter(c) && keelCode(c) === 'HPE_INVALID_TRANSFER_ENCODING' &&
