@@ -10,8 +10,12 @@ import { pipeline } from 'node:stream';
 import type { ServerResponse } from '../../keel.js';
 import type { ByteRange } from './byte-ranges.js';
 
-/** Read size for file streams, bytes: 4x fs streams' default, a quarter of the read and write calls for large files (1 MiB: 1.2x the throughput); at most about two reads are buffered per download. */
-const READ_CHUNK_BYTES = 256 * 1024;
+/**
+ * Default read size of the file streams, bytes (keel/static's `highWaterMark` option): 4x fs
+ * streams' default, a quarter of the read and write calls for large files (1 MiB: 1.2x the
+ * throughput); at most about two reads are buffered per download.
+ */
+export const READ_CHUNK_BYTES = 256 * 1024;
 
 function closeQuietly(handle: FileHandle): void {
   handle.close().catch(noop);
@@ -23,10 +27,11 @@ function noop(): void {}
 function onPipelineDone(): void {}
 
 /**
- * Send `length` bytes of `handle` from `start` as the body (head fields already set). The handle
- * is closed when the stream ends or is destroyed. A zero length ends the response at once.
+ * Send `length` bytes of `handle` from `start` as the body (head fields already set), read
+ * `readSize` bytes at a time. The handle is closed when the stream ends or is destroyed. A zero
+ * length ends the response at once.
  */
-export function sendFileRange(res: ServerResponse, handle: FileHandle, start: number, length: number): void {
+export function sendFileRange(res: ServerResponse, handle: FileHandle, start: number, length: number, readSize: number): void {
   if (length <= 0 || res.req.method === 'HEAD') {
     closeQuietly(handle);
     res.end();
@@ -36,7 +41,7 @@ export function sendFileRange(res: ServerResponse, handle: FileHandle, start: nu
   // FileHandle stream's promise reads), piped without pipeline()'s per-call AbortController. The
   // handle stays the owner: closed once the stream has ended, or has been destroyed (its read in
   // flight finished) after an error or the client going away.
-  const stream = createReadStream('', { fd: handle.fd, start, end: start + length - 1, highWaterMark: READ_CHUNK_BYTES, autoClose: false });
+  const stream = createReadStream('', { fd: handle.fd, start, end: start + length - 1, highWaterMark: readSize, autoClose: false });
   let released = false;
   const release = (): void => {
     if (released) return;
@@ -80,11 +85,11 @@ export function planMultipart(ranges: readonly ByteRange[], size: number, type: 
   return { contentType: `multipart/byteranges; boundary=${boundary}`, length, heads, closing };
 }
 
-async function* multipartParts(handle: FileHandle, ranges: readonly ByteRange[], plan: MultipartPlan): AsyncGenerator<Buffer> {
+async function* multipartParts(handle: FileHandle, ranges: readonly ByteRange[], plan: MultipartPlan, readSize: number): AsyncGenerator<Buffer> {
   try {
     for (let i = 0; i < ranges.length; i++) {
       yield Buffer.from(plan.heads[i], 'latin1');
-      const part = handle.createReadStream({ start: ranges[i].start, end: ranges[i].end, autoClose: false, highWaterMark: READ_CHUNK_BYTES });
+      const part = handle.createReadStream({ start: ranges[i].start, end: ranges[i].end, autoClose: false, highWaterMark: readSize });
       for await (const chunk of part) yield chunk as Buffer;
     }
     yield Buffer.from(plan.closing, 'latin1');
@@ -93,12 +98,12 @@ async function* multipartParts(handle: FileHandle, ranges: readonly ByteRange[],
   }
 }
 
-/** Send the parts of `plan` (head fields, Content-Length included, already set); closes the handle. */
-export function sendMultipart(res: ServerResponse, handle: FileHandle, ranges: readonly ByteRange[], plan: MultipartPlan): void {
+/** Send the parts of `plan` (head fields, Content-Length included, already set), `readSize` bytes per read; closes the handle. */
+export function sendMultipart(res: ServerResponse, handle: FileHandle, ranges: readonly ByteRange[], plan: MultipartPlan, readSize: number): void {
   if (res.req.method === 'HEAD') {
     closeQuietly(handle);
     res.end();
     return;
   }
-  pipeline(multipartParts(handle, ranges, plan), res, onPipelineDone);
+  pipeline(multipartParts(handle, ranges, plan, readSize), res, onPipelineDone);
 }

@@ -11,7 +11,7 @@ import { keelError, type IncomingMessage, type ServerResponse } from '../../keel
 import { EncodingNegotiator, checkCodings, varyOnAcceptEncoding, type ContentCoding } from '../compress/accept-encoding.js';
 import { parseByteRanges } from './byte-ranges.js';
 import { renderDirectoryListing } from './directory-listing.js';
-import { planMultipart, sendFileRange, sendMultipart } from './file-body.js';
+import { planMultipart, READ_CHUNK_BYTES, sendFileRange, sendMultipart } from './file-body.js';
 import { evaluatePreconditions, isRangeFresh, weakETag, type Validators } from './preconditions.js';
 import { directoryLocation, hasDotSegment, parseStaticPath } from './static-path.js';
 import { sendStatus } from './status-response.js';
@@ -57,6 +57,12 @@ export interface StaticOptions {
   precompressed?: boolean | readonly ContentCoding[];
   /** Answer a directory with no index file with an HTML listing of its entries (default false). */
   listing?: boolean;
+  /**
+   * Bytes read from a file at a time (fs.createReadStream's highWaterMark; default 256 KiB). At
+   * most about two reads are buffered per download, so this bounds the memory of a slow client;
+   * smaller costs more read and write calls. A positive integer, else RangeError ERR_OUT_OF_RANGE.
+   */
+  highWaterMark?: number;
   /** Called before the head is sent with the response, the real path served and its Stats. */
   setHeaders?: (res: ServerResponse, path: string, stats: Stats) => void;
 }
@@ -111,6 +117,7 @@ class StaticFiles {
   readonly #precompressed: EncodingNegotiator | null;
   readonly #hasListing: boolean;
   readonly #setHeaders: StaticOptions['setHeaders'];
+  readonly #readSize: number;
   #realRoot: Promise<string> | null = null;
 
   constructor(root: string, options: StaticOptions) {
@@ -142,6 +149,9 @@ class StaticFiles {
     this.#hasListing = option(options.listing, false, 'listing', 'boolean');
     if (options.setHeaders !== undefined && typeof options.setHeaders !== 'function') throw keelError('ERR_INVALID_ARG_TYPE', 'options.setHeaders', 'of type function', typeof options.setHeaders);
     this.#setHeaders = options.setHeaders;
+    const readSize = option(options.highWaterMark, READ_CHUNK_BYTES, 'highWaterMark', 'number');
+    if (!Number.isInteger(readSize) || readSize < 1) throw keelError('ERR_OUT_OF_RANGE', 'options.highWaterMark', 'a positive integer', String(readSize));
+    this.#readSize = readSize;
   }
 
   /** Answer one request; errors go to `next(error)`, else a 500 (or a destroyed response). */
@@ -317,19 +327,19 @@ class StaticFiles {
         res.statusCode = 206;
         res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
         res.setHeader('Content-Length', end - start + 1);
-        return sendFileRange(res, handle, start, end - start + 1);
+        return sendFileRange(res, handle, start, end - start + 1, this.#readSize);
       }
       if (ranges !== null) {
         const plan = planMultipart(ranges, size, String(res.getHeader('content-type')));
         res.statusCode = 206;
         res.setHeader('Content-Type', plan.contentType);
         res.setHeader('Content-Length', plan.length);
-        return sendMultipart(res, handle, ranges, plan);
+        return sendMultipart(res, handle, ranges, plan, this.#readSize);
       }
     }
     res.statusCode = 200;
     res.setHeader('Content-Length', size);
-    sendFileRange(res, handle, 0, size);
+    sendFileRange(res, handle, 0, size, this.#readSize);
   }
 
   async #sendListing(req: IncomingMessage, res: ServerResponse, dirPath: string, segments: readonly string[]): Promise<void> {

@@ -120,3 +120,40 @@ test('no descriptor is left open after complete, 304, 416 and HEAD responses', a
     await waitUntil(() => fdsOpenOn(small) === 0, 2000, 'every descriptor on small.txt to be closed');
   });
 });
+
+/** Wrap `handler` to record the size of every body chunk the file stream hands to the response. */
+function recordingChunks(handler) {
+  const sizes = [];
+  const wrapped = (req, res, next) => {
+    const write = res.write;
+    res.write = function (chunk, ...rest) {
+      sizes.push(chunk.length);
+      return write.call(this, chunk, ...rest);
+    };
+    return handler(req, res, next);
+  };
+  return { wrapped, sizes };
+}
+
+test('highWaterMark sets the read size: 1 MiB in 64 KiB reads; by default one 256 KiB read per chunk', async () => {
+  const oneMiB = 1024 * 1024;
+  writeFileSync(join(tree.root, 'one.bin'), randomBytes(oneMiB));
+  for (const [options, readSize] of [[{ highWaterMark: 64 * 1024 }, 64 * 1024], [{}, 256 * 1024]]) {
+    const { wrapped, sizes } = recordingChunks(serveStatic(tree.root, options));
+    await serving(wrapped, async (port) => {
+      const res = await request(port, '/one.bin');
+      assert.equal(res.status, 200);
+      assert.equal(res.body.length, oneMiB);
+    });
+    assert.equal(Math.max(...sizes), readSize);
+    assert.equal(sizes.reduce((a, b) => a + b, 0), oneMiB);
+    assert.equal(sizes.length, oneMiB / readSize);
+  }
+});
+
+test('highWaterMark must be a positive integer (ERR_OUT_OF_RANGE, ERR_INVALID_ARG_TYPE)', () => {
+  for (const bad of [0, -1, 1.5, Number.NaN]) {
+    assert.throws(() => serveStatic(tree.root, { highWaterMark: bad }), { code: 'ERR_OUT_OF_RANGE' });
+  }
+  assert.throws(() => serveStatic(tree.root, { highWaterMark: '64kb' }), { code: 'ERR_INVALID_ARG_TYPE' });
+});
