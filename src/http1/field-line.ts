@@ -103,6 +103,18 @@ function kindOf(buf: Buffer, start: number, length: number): FieldKind {
  * HPE_LF_EXPECTED for a bare CR in the value (RFC 9112 §2.2). `base` turns indexes into stream offsets.
  */
 export function parseFieldLine(buf: Buffer, start: number, end: number, base: number, fields: string[], previous: string[] | null = null): FieldKind {
+  // The same field line as at this position of the previous message (a peer repeats most of its
+  // fields on every message of a connection): bytes equal to a line already validated need no
+  // second validation, and reuse its strings.
+  const index = fields.length;
+  if (previous !== null && index + 1 < previous.length) {
+    const name = previous[index];
+    const value = previous[index + 1];
+    if (isRepeatedLine(buf, start, end, name, value)) {
+      fields.push(name, value);
+      return kindOf(buf, start, name.length);
+    }
+  }
   let i = start;
   while (i < end && TCHAR[buf[i]] === 1) i++;
   if (i === end || buf[i] !== COLON) {
@@ -129,16 +141,25 @@ export function parseFieldLine(buf: Buffer, start: number, end: number, base: nu
   let valueEnd = end;
   while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
   const name = commonName(buf, start, nameEnd) ?? latin1(buf, start, nameEnd);
-  // The same field line as at this position of the previous message (a peer repeats most of its
-  // fields on every message of a connection): reuse that string instead of decoding a new one.
-  const index = fields.length;
-  let value: string | undefined;
-  if (previous !== null && index + 1 < previous.length && previous[index] === name) {
-    const before = previous[index + 1];
-    if (typeof before === 'string' && sameBytes(buf, valueStart, valueEnd, before)) value = before;
-  }
-  fields.push(name, value ?? latin1(buf, valueStart, valueEnd));
+  // Only the value differs from the previous message's line (or nothing was before): keep its name.
+  const before = previous !== null && index + 1 < previous.length && previous[index] === name ? previous[index + 1] : undefined;
+  fields.push(name, before !== undefined && sameBytes(buf, valueStart, valueEnd, before) ? before : latin1(buf, valueStart, valueEnd));
   return kindOf(buf, start, nameEnd - start);
+}
+
+/**
+ * True when the field line buf[start, end) is `name` ":" OWS `value` OWS byte for byte: the line
+ * (`name` and `value` from an earlier message, already validated and OWS-trimmed) seen again.
+ */
+function isRepeatedLine(buf: Buffer, start: number, end: number, name: string, value: string): boolean {
+  const colon = start + name.length;
+  if (colon >= end || buf[colon] !== COLON || !sameBytes(buf, start, colon, name)) return false;
+  let i = colon + 1;
+  while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
+  const valueEnd = i + value.length;
+  if (valueEnd > end || !sameBytes(buf, i, valueEnd, value)) return false;
+  for (let j = valueEnd; j < end; j++) if (buf[j] !== SP && buf[j] !== HTAB) return false;
+  return true;
 }
 
 /** True when buf[start, end) spells `text` (latin1). */
