@@ -515,7 +515,9 @@ async function runRound(scenario, impl, opts, connections, ctx) {
   } finally {
     if (server) {
       await server.stop();
-      if (!round.ok && server.output()) round.serverStderr = server.output();
+      // A failed round, or one with error responses or socket errors: keep what the server said.
+      const hadErrors = round.non2xx > 0 || Object.values(round.socketErrors ?? {}).some((n) => n > 0);
+      if ((!round.ok || hadErrors) && server.output()) round.serverStderr = server.output();
     }
   }
   return round;

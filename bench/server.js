@@ -151,7 +151,15 @@ async function startStatic() {
     if (impl === 'keel') {
       const { default: http } = await import('keel');
       const { serveStatic } = await import('keel/static');
-      server = http.createServer(serveStatic(rootArg));
+      // Without fallthrough, keel/static calls next() only with an error it met (else it answers
+      // 500 silently): say which on stderr (bench/run.js keeps it for a round with error responses).
+      const serve = serveStatic(rootArg, { fallthrough: false });
+      let reported = 0;
+      server = http.createServer((req, res) => serve(req, res, (err) => {
+        if (reported++ < 5) process.stderr.write(`bench/server.js: keel/static error: ${err && err.stack ? err.stack : err}\n`);
+        if (!res.headersSent) res.statusCode = 500;
+        res.end();
+      }));
     } else {
       const { default: http } = await import('node:http');
       server = http.createServer(nodeStatic(rootArg));
