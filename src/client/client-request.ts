@@ -511,7 +511,11 @@ export class ClientRequest extends OutgoingMessage implements Exchange {
         head += `${raw[i]}: ${raw[i + 1]}\r\n`;
       }
     }
-    for (const [key, [name, value]] of this._headerEntries()) {
+    const fields = this._headerFields;
+    for (let i = 0; i < fields.length; i += 3) {
+      const key = fields[i] as string;
+      const name = fields[i + 1] as string;
+      const value = fields[i + 2] as OutgoingHttpHeader;
       if (key === 'connection') hasConnection = true;
       else if (key === 'content-length' || key === 'transfer-encoding') {
         hasFraming = true;

@@ -65,6 +65,14 @@ const State = {
 type State = (typeof State)[keyof typeof State];
 
 const EMPTY = Buffer.alloc(0);
+/**
+ * Largest header section (bytes) whose field lines an idle connection keeps for its next message to
+ * reuse: a peer that sends the same small head on every request of a keep-alive connection costs no
+ * validation or decoding, and an idle connection never holds a large section's strings.
+ */
+const KEEP_FIELDS_MAX_BYTES = 4096;
+/** Bytes searched for an LF in JavaScript before handing over to Buffer#indexOf (a native call). */
+const LF_SCAN_INLINE_BYTES = 64;
 
 export abstract class MessageParser<H extends MessageHead> {
   /** The head returned by the last Head event. */
@@ -91,6 +99,8 @@ export abstract class MessageParser<H extends MessageHead> {
   #fieldCount = 0;
   /** rawHeaders of the last complete head: identical field lines of the next one reuse its strings. */
   #previousFields: string[] | null = null;
+  /** Size in bytes of the header section #previousFields came from. */
+  #previousFieldsBytes = 0;
   // The head being parsed, and what its field lines said about framing.
   #head: H | null = null;
   /** Framing fields of the head being parsed (Content-Length, Transfer-Encoding). */
@@ -156,11 +166,12 @@ export abstract class MessageParser<H extends MessageHead> {
   /**
    * Drop the references to the last message — `head`, the `body` view and, when every pushed byte
    * was consumed, the pushed bytes themselves — so that an idle connection keeps no buffers alive.
-   * Call it between messages, once `head`, `body` and `trailers` have been read.
+   * The field lines of a small head (at most KEEP_FIELDS_MAX_BYTES) stay, as strings, for the next
+   * message to reuse. Call it between messages, once `head`, `body` and `trailers` have been read.
    */
   release(): void {
     this.head = null;
-    this.#previousFields = null;
+    if (this.#previousFieldsBytes > KEEP_FIELDS_MAX_BYTES) this.#previousFields = null;
     this.body = EMPTY;
     if (this.#pos === this.#buf.length && this.#buf !== EMPTY) {
       this.#base += this.#pos;
@@ -364,6 +375,7 @@ export abstract class MessageParser<H extends MessageHead> {
     this.completeHead(head, this.#base + emptyLineStart);
     this.head = head;
     this.#previousFields = head.rawHeaders;
+    this.#previousFieldsBytes = this.#sectionBytes;
     this.#head = null;
     this.#sectionBytes = 0;
     this.trailers = [];
@@ -390,9 +402,22 @@ export abstract class MessageParser<H extends MessageHead> {
     return ParserEvent.End;
   }
 
-  /** Index of the next LF at or after #pos, or -1; never rescans bytes already searched. */
+  /**
+   * Index of the next LF at or after #pos, or -1; never rescans bytes already searched. Most lines
+   * are short: their LF is found by a loop here, cheaper than the native call that longer ones need.
+   */
   #findLF(): number {
-    const lf = this.#buf.indexOf(LF, this.#pos + this.#scanned);
+    const buf = this.#buf;
+    const from = this.#pos + this.#scanned;
+    const inlineEnd = from + LF_SCAN_INLINE_BYTES < buf.length ? from + LF_SCAN_INLINE_BYTES : buf.length;
+    let lf = -1;
+    for (let i = from; i < inlineEnd; i++) {
+      if (buf[i] === LF) {
+        lf = i;
+        break;
+      }
+    }
+    if (lf === -1 && inlineEnd < buf.length) lf = buf.indexOf(LF, inlineEnd);
     if (lf === -1) {
       this.#scanned = this.#buf.length - this.#pos;
       return -1;

@@ -25,6 +25,8 @@ export function endArguments(
   return [chunk, encoding, callback];
 }
 
+const NO_FIELDS: readonly (string | OutgoingHttpHeader)[] = Object.freeze([]);
+
 /** Header names already validated, with their lower-cased key (a process-wide, bounded cache). */
 const VALID_NAMES = new Map<string, string>();
 const VALID_NAMES_MAX = 1024;
@@ -46,7 +48,11 @@ export class OutgoingMessage extends LazyWritable {
   /** Send a `Date` field when the message does not set one (RFC 9110 §6.6.1). Default true. */
   sendDate = true;
 
-  #headers: Map<string, [name: string, value: OutgoingHttpHeader]> | null = null;
+  /**
+   * The stored headers, flat and in the order first set: [lower-cased key, name as set, value, ...]
+   * (null until the first one). A response has a handful, so a scan beats a Map and its entries.
+   */
+  #fields: (string | OutgoingHttpHeader)[] | null = null;
   #nonAscii = false;
   /** @internal True once the head is committed: headers can no longer change. */
   protected _headerCommitted = false;
@@ -112,12 +118,24 @@ export class OutgoingMessage extends LazyWritable {
   appendHeader(name: string, value: OutgoingHttpHeader): this {
     if (this._headerCommitted) throw keelError('ERR_HTTP_HEADERS_SENT', 'append');
     validateHeaderName(name);
-    const existing = this.#headers?.get(name.toLowerCase());
-    if (existing === undefined) return this.setHeader(name, value);
+    const i = this.#indexOf(name.toLowerCase());
+    if (i === -1) return this.setHeader(name, value);
     if (validateHeaderValue(name, value) === false) this.#nonAscii = true;
-    const before = Array.isArray(existing[1]) ? existing[1] : [String(existing[1])];
-    existing[1] = before.concat(Array.isArray(value) ? value.map(String) : [String(value)]);
+    const fields = this.#fields!;
+    const existing = fields[i + 2] as OutgoingHttpHeader;
+    const before = Array.isArray(existing) ? existing : [String(existing)];
+    fields[i + 2] = before.concat(Array.isArray(value) ? value.map(String) : [String(value)]);
     return this;
+  }
+
+  /** Index of `key`'s entry in #fields, or -1. */
+  #indexOf(key: string): number {
+    const fields = this.#fields;
+    if (fields === null) return -1;
+    for (let i = 0; i < fields.length; i += 3) {
+      if (fields[i] === key) return i;
+    }
+    return -1;
   }
 
   /** @internal Store without the committed check (writeHead's headers). */
@@ -129,43 +147,61 @@ export class OutgoingMessage extends LazyWritable {
       if (VALID_NAMES.size < VALID_NAMES_MAX) VALID_NAMES.set(name, key);
     }
     if (validateHeaderValue(name, value) === false) this.#nonAscii = true;
-    (this.#headers ??= new Map()).set(key, [name, value]);
+    const i = this.#indexOf(key);
+    if (i === -1) {
+      (this.#fields ??= []).push(key, name, value);
+    } else {
+      this.#fields![i + 1] = name;
+      this.#fields![i + 2] = value;
+    }
   }
 
   getHeader(name: string): OutgoingHttpHeader | undefined {
     if (typeof name !== 'string') throw keelError('ERR_INVALID_ARG_TYPE', 'name', 'of type string', typeof name);
-    return this.#headers?.get(name.toLowerCase())?.[1];
+    const i = this.#indexOf(name.toLowerCase());
+    return i === -1 ? undefined : (this.#fields![i + 2] as OutgoingHttpHeader);
   }
 
   /** A shallow copy of the headers, lower-cased names as keys (a null-prototype object, as Node). */
   getHeaders(): OutgoingHttpHeaders {
     const out: OutgoingHttpHeaders = Object.create(null);
-    if (this.#headers) for (const [key, [, value]] of this.#headers) out[key] = value;
+    const fields = this._headerFields;
+    for (let i = 0; i < fields.length; i += 3) out[fields[i] as string] = fields[i + 2] as OutgoingHttpHeader;
     return out;
   }
 
   getHeaderNames(): string[] {
-    return this.#headers ? [...this.#headers.keys()] : [];
+    const fields = this._headerFields;
+    const names: string[] = [];
+    for (let i = 0; i < fields.length; i += 3) names.push(fields[i] as string);
+    return names;
   }
 
   /** Header names in the case they were set. */
   getRawHeaderNames(): string[] {
-    return this.#headers ? [...this.#headers.values()].map(([name]) => name) : [];
+    const fields = this._headerFields;
+    const names: string[] = [];
+    for (let i = 0; i < fields.length; i += 3) names.push(fields[i + 1] as string);
+    return names;
   }
 
   hasHeader(name: string): boolean {
-    return this.#headers?.has(name.toLowerCase()) ?? false;
+    return this.#indexOf(name.toLowerCase()) !== -1;
   }
 
   /** Throws ERR_HTTP_HEADERS_SENT after the head is committed. */
   removeHeader(name: string): void {
     if (this._headerCommitted) throw keelError('ERR_HTTP_HEADERS_SENT', 'remove');
-    this.#headers?.delete(name.toLowerCase());
+    const i = this.#indexOf(name.toLowerCase());
+    if (i !== -1) this.#fields!.splice(i, 3);
   }
 
-  /** @internal The stored headers in insertion order: [lower-cased key, [name, value]]. */
-  protected _headerEntries(): Iterable<[string, [string, OutgoingHttpHeader]]> {
-    return this.#headers ?? [];
+  /**
+   * @internal The stored headers, flat, in the order first set: [lower-cased key, name as set,
+   * value, ...]. Read only.
+   */
+  protected get _headerFields(): readonly (string | OutgoingHttpHeader)[] {
+    return this.#fields ?? NO_FIELDS;
   }
 
   /** @internal True when some stored value has a byte above 0x7F (head must be written as latin1). */

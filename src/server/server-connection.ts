@@ -85,6 +85,11 @@ export class ServerConnection implements ResponseSink, BodySource {
    * (Buffers, another encoding) flush it first, so the order on the wire never changes.
    */
   #batching = false;
+  /**
+   * Date.now() when the chunk being parsed started a request (0 otherwise): a response that ends
+   * within that batch stamps its idle time with it instead of reading the clock again.
+   */
+  #batchAt = 0;
   #batchCorked = false;
   #output = '';
   #outputEncoding: BufferEncoding = 'utf8';
@@ -192,24 +197,30 @@ export class ServerConnection implements ResponseSink, BodySource {
       return;
     }
     if (this.#lingerDeadline !== 0) return; // closing: discard what the peer still sends
-    if (!this.#requestStarted) this.#startRequestClock(Date.now());
+    let now = 0;
+    if (!this.#requestStarted) this.#startRequestClock((now = Date.now()));
     if (this.#firstByteAt === 0 && (this.serverTiming || responseFinishChannel.hasSubscribers || responseAbortChannel.hasSubscribers)) this.#firstByteAt = performance.now();
     this.#lastChunk = chunk;
     this.#parser.push(chunk);
-    this.#runBatched();
+    this.#runBatched(now);
   };
 
-  /** Parse and dispatch with output batching: everything written meanwhile leaves together. */
-  #runBatched(): void {
+  /**
+   * Parse and dispatch with output batching: everything written meanwhile leaves together. `now` is
+   * Date.now() if the caller read it (else 0).
+   */
+  #runBatched(now = 0): void {
     if (this.#batching) {
       this.#puller.run();
       return;
     }
     this.#batching = true;
+    this.#batchAt = now;
     try {
       this.#puller.run();
     } finally {
       this.#batching = false;
+      this.#batchAt = 0;
       this.#flushOutput();
       if (this.#batchCorked) {
         this.#batchCorked = false;
@@ -523,7 +534,7 @@ export class ServerConnection implements ResponseSink, BodySource {
       if (this.isIdle) {
         const timeout = this.#host.keepAliveTimeout;
         if (timeout > 0) {
-          this.#idleSince = Date.now();
+          this.#idleSince = this.#batchAt !== 0 ? this.#batchAt : Date.now();
           this.#idleDeadline = this.#idleSince + timeout;
         } else {
           this.#idleDeadline = 0;

@@ -40,6 +40,10 @@ export interface ResponseSink {
 
 const CRLF = '\r\n';
 
+/** `HTTP/1.1 <status> <reason>\r\n` for every status code with a default reason phrase, by code. */
+const STATUS_LINES: string[] = new Array<string>(1000).fill('');
+for (const code of Object.keys(STATUS_CODES)) STATUS_LINES[Number(code)] = `HTTP/1.1 ${code} ${STATUS_CODES[Number(code)]}\r\n`;
+
 /** True when the last transfer coding of a Transfer-Encoding value the handler set is chunked. */
 function isChunkedLast(value: string): boolean {
   const last = value.slice(value.lastIndexOf(',') + 1).replace(/^[ \t]+|[ \t]+$/g, '');
@@ -262,14 +266,19 @@ export class ServerResponse extends OutgoingMessage {
   #renderHead(bodyLength: number): string {
     this.#headWritten = true;
     const status = this.statusCode;
-    let head = `HTTP/1.1 ${status} ${this.statusMessage ?? STATUS_CODES[status] ?? 'unknown'}\r\n`;
+    const statusLine = this.statusMessage === undefined ? STATUS_LINES[status] : '';
+    let head = statusLine !== '' ? statusLine : `HTTP/1.1 ${status} ${this.statusMessage ?? STATUS_CODES[status] ?? 'unknown'}\r\n`;
     let hasDate = false;
     let hasConnection = false;
     let hasLength = false;
     let hasTransferEncoding = false;
     let keepAlive = this.shouldKeepAlive && this.#sink.isAcceptingRequests;
     const stripFraming = status === 204 || (status >= 100 && status <= 199); // RFC 9110 §8.6
-    for (const [key, [name, value]] of this._headerEntries()) {
+    const fields = this._headerFields;
+    for (let i = 0; i < fields.length; i += 3) {
+      const key = fields[i] as string;
+      const name = fields[i + 1] as string;
+      const value = fields[i + 2] as OutgoingHttpHeader;
       switch (key) {
         case 'date': hasDate = true; break;
         case 'connection':
@@ -289,7 +298,7 @@ export class ServerResponse extends OutgoingMessage {
           break;
       }
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) head += `${name}: ${value[i]}\r\n`;
+        for (let j = 0; j < value.length; j++) head += `${name}: ${value[j]}\r\n`;
       } else {
         head += `${name}: ${value}\r\n`;
       }

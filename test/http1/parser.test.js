@@ -637,6 +637,48 @@ describe('parser API', () => {
     assert.equal(p.offset, 3 * GET('/1').length);
   });
 
+  test('after release() between keep-alive messages, each head still says exactly what its bytes say', () => {
+    // An idle connection keeps a small head's field lines for the next message to reuse (a large
+    // one's are dropped): near misses of every line must still parse as themselves.
+    const big = `X-Big: ${'b'.repeat(5000)}\r\n`;
+    for (const extra of ['', big]) {
+      const p = new RequestParser({ maxHeaderSize: 64 * 1024 });
+      const heads = [
+        `GET / HTTP/1.1\r\nHost: a.test\r\nX-A: 1\r\n${extra}\r\n`,
+        `GET / HTTP/1.1\r\nHost: a.test\r\nX-A: 1\r\n${extra}\r\n`,
+        `GET / HTTP/1.1\r\nHost: a.tesu\r\nX-A: 1 \r\n${extra}\r\n`,
+        `GET / HTTP/1.1\r\nHost: a.tesu\r\nX-a: 1\r\n${extra}\r\n`,
+        `GET / HTTP/1.1\r\nHost: a.tesu\r\nX-a: 12\r\n${extra}\r\n`,
+        `GET / HTTP/1.1\r\nHost: a.tesu\r\nX-a: 12\r\nConnection: close\r\n\r\n`,
+      ];
+      const expected = [
+        ['Host', 'a.test', 'X-A', '1'],
+        ['Host', 'a.test', 'X-A', '1'],
+        ['Host', 'a.tesu', 'X-A', '1'],
+        ['Host', 'a.tesu', 'X-a', '1'],
+        ['Host', 'a.tesu', 'X-a', '12'],
+        ['Host', 'a.tesu', 'X-a', '12', 'Connection', 'close'],
+      ];
+      heads.forEach((head, i) => {
+        p.push(bytes(head));
+        assert.equal(p.next(), ParserEvent.Head);
+        const want = extra === '' || i === heads.length - 1 ? expected[i] : [...expected[i], 'X-Big', 'b'.repeat(5000)];
+        assert.deepEqual(p.head.rawHeaders, want, `message ${i + 1}${extra === '' ? '' : ' (large head)'}`);
+        assert.equal(p.head.keepAlive, i !== heads.length - 1);
+        assert.equal(p.next(), ParserEvent.End);
+        p.release();
+      });
+      // A bad line after a released head that was valid is still rejected.
+      const q = new RequestParser({ maxHeaderSize: 64 * 1024 });
+      q.push(bytes(`GET / HTTP/1.1\r\nHost: a.test\r\nX-A: 1\r\n${extra}\r\n`));
+      assert.equal(q.next(), ParserEvent.Head);
+      assert.equal(q.next(), ParserEvent.End);
+      q.release();
+      q.push(bytes('GET / HTTP/1.1\r\nHost: a.test\r\nX-A: 1\x01\r\n\r\n'));
+      assert.throws(() => q.next(), { code: 'HPE_INVALID_HEADER_TOKEN' });
+    }
+  });
+
   test('finish() mid-head and mid-body throws HPE_INVALID_EOF_STATE; between messages it does not', () => {
     const midHead = new RequestParser();
     midHead.push(bytes('GET / HTTP/1.1\r\n'));
