@@ -149,7 +149,8 @@ export class OutgoingMessage extends LazyWritable {
     if (validateHeaderValue(name, value) === false) this.#nonAscii = true;
     const i = this.#indexOf(key);
     if (i === -1) {
-      (this.#fields ??= []).push(key, name, value);
+      if (this.#fields === null) this.#fields = [key, name, value];
+      else this.#fields.push(key, name, value);
     } else {
       this.#fields![i + 1] = name;
       this.#fields![i + 2] = value;

@@ -40,6 +40,9 @@ export interface ResponseSink {
 
 const CRLF = '\r\n';
 
+/** The Writable options of a response without a highWaterMark option (shared: Writable never changes them). */
+const STREAM_OPTIONS = Object.freeze({ decodeStrings: false });
+
 /** `HTTP/1.1 <status> <reason>\r\n` for every status code with a default reason phrase, by code. */
 const STATUS_LINES: string[] = new Array<string>(1000).fill('');
 for (const code of Object.keys(STATUS_CODES)) STATUS_LINES[Number(code)] = `HTTP/1.1 ${code} ${STATUS_CODES[Number(code)]}\r\n`;
@@ -99,7 +102,7 @@ export class ServerResponse extends OutgoingMessage {
   #trailers = '';
 
   constructor(req: IncomingMessage, sink: ResponseSink, shouldKeepAlive: boolean, highWaterMark?: number) {
-    super(highWaterMark === undefined ? { decodeStrings: false } : { decodeStrings: false, highWaterMark });
+    super(highWaterMark === undefined ? STREAM_OPTIONS : { decodeStrings: false, highWaterMark });
     this.req = req;
     this.#sink = sink;
     this.#socket = req.socket;
