@@ -54,8 +54,8 @@ const BASELINE_NODE = 'node-agent';
 const USAGE = [
   'usage: node bench/client.js [options]',
   '',
-  '  --duration S       measured seconds per client run (default 5; plus a 1 s warm-up)',
-  '  --rounds N         rounds per client; the median is reported (default 3)',
+  '  --duration S       measured seconds per client run (default 3; plus a 1 s warm-up)',
+  '  --rounds N         rounds per client; the median is reported (default 5)',
   `  --clients LIST     comma-separated subset of: ${CLIENTS.map((c) => c.id).join(', ')}`,
   '  --inflight N       requests kept in flight (default 50)',
   '  -h, --help         this text',
@@ -65,7 +65,7 @@ const USAGE = [
 class UsageError extends Error {}
 
 export function parseClientArgs(argv) {
-  const opts = { duration: 5, rounds: 3, clients: null, inflight: 50 };
+  const opts = { duration: 3, rounds: 5, clients: null, inflight: 50 };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let value;

@@ -153,8 +153,8 @@ function usage(code) {
       '  --server           run the server section (Keel vs node:http, Fastify, ... under wrk)',
       '  --client           run the client section (bench/client.js: clients against nginx)',
       '                     (default: both, server first; see below for implied sections)',
-      '  --duration S       measured seconds per wrk / client run (default 5)',
-      '  --rounds N         rounds per implementation / client; the median is reported (default 3)',
+      '  --duration S       measured seconds per wrk / client run (default 3)',
+      '  --rounds N         rounds per implementation / client; the median is reported (default 5)',
       '',
       'server section:',
       '  --scenario NAME    run only one scenario: ' + SCENARIOS.map((s) => s.id).join(' | ') +
@@ -186,8 +186,8 @@ function usage(code) {
 
 function parseArgs(argv) {
   const opts = {
-    duration: 5,
-    rounds: 3,
+    duration: 3,
+    rounds: 5,
     scenario: null,
     connections: null,
     impls: null,
