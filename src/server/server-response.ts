@@ -4,6 +4,7 @@
 // is the fast path: head and body leave in one socket write.
 
 import type { Socket } from 'node:net';
+import { Writable } from 'node:stream';
 import { keelError } from '../common/errors.js';
 import { STATUS_CODES } from '../common/status-codes.js';
 import { validateHeaderName, validateHeaderValue } from '../message/headers.js';
@@ -42,6 +43,9 @@ const CRLF = '\r\n';
 
 /** The Writable options of a response without a highWaterMark option (shared: Writable never changes them). */
 const STREAM_OPTIONS = Object.freeze({ decodeStrings: false });
+
+// `errored`: the error given to destroy() (Node's OutgoingMessage.errored), else Writable's.
+const writableErrored = Object.getOwnPropertyDescriptor(Writable.prototype, 'errored')!.get!;
 
 /** `HTTP/1.1 <status> <reason>\r\n` for every status code with a default reason phrase, by code. */
 const STATUS_LINES: string[] = new Array<string>(1000).fill('');
@@ -100,6 +104,13 @@ export class ServerResponse extends OutgoingMessage {
   #declaredLength = -1;
   #bodyBytes = 0;
   #trailers = '';
+  /** The error destroy() was given while the response was being written (not emitted, as in Node). */
+  #destroyError: Error | null = null;
+
+  /** @internal The error this response was destroyed with (see destroy()). */
+  get _destroyError(): Error | null {
+    return this.#destroyError;
+  }
 
   constructor(req: IncomingMessage, sink: ResponseSink, shouldKeepAlive: boolean, highWaterMark?: number) {
     super(highWaterMark === undefined ? STREAM_OPTIONS : { decodeStrings: false, highWaterMark });
@@ -378,8 +389,25 @@ export class ServerResponse extends OutgoingMessage {
     this.#sink.responseDone(this);
   }
 
+  /**
+   * Destroy the response: the connection is destroyed with `error` (Node's OutgoingMessage.destroy).
+   * As in Node, an error given while the response is still being written is not emitted as 'error'
+   * on the response ('close' follows), so `res.destroy(err)` without an 'error' listener cannot
+   * crash the process; `errored` returns it. (Once the response has ended, Writable's own errors,
+   * such as ERR_STREAM_WRITE_AFTER_END, are still emitted, as Node emits them.)
+   */
+  override destroy(error?: Error | null): this {
+    if (error !== undefined && error !== null && !this.destroyed && !this.writableEnded) {
+      this.#destroyError = error;
+      super.destroy();
+      return this;
+    }
+    super.destroy(error ?? undefined);
+    return this;
+  }
+
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!this.#outputDone) this.#sink.abortResponse(this, error);
+    if (!this.#outputDone) this.#sink.abortResponse(this, error ?? this.#destroyError);
     callback(error);
   }
 
@@ -389,3 +417,10 @@ export class ServerResponse extends OutgoingMessage {
     if (!this.destroyed) this.destroy();
   }
 }
+
+Object.defineProperty(ServerResponse.prototype, 'errored', {
+  get(this: ServerResponse): Error | null {
+    return this._destroyError ?? (writableErrored.call(this) as Error | null);
+  },
+  configurable: true,
+});

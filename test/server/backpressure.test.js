@@ -312,3 +312,38 @@ test('stream.pipeline(failing source, res) closes the connection instead of hang
     await c.waitForClose(1500);
   });
 });
+
+test("res.destroy(err) mid-response, with no 'error' listener: the connection closes and the process lives (as node:http)", T, async () => {
+  // node:http's OutgoingMessage.destroy(err) destroys the socket and never emits 'error' on the
+  // response; Keel's ServerResponse, a Writable, emitted it, so the common
+  // `source.on('error', (err) => res.destroy(err))` crashed a server without a res 'error' listener.
+  const uncaught = [];
+  const onUncaught = (err) => uncaught.push(err);
+  process.on('uncaughtException', onUncaught);
+  let closed = false;
+  let errored = null;
+  let errorEvents = 0;
+  const handler = (req, res) => {
+    res.on('close', () => {
+      closed = true;
+      errored = res.errored;
+      errorEvents = res.listenerCount('error');
+    });
+    res.write('partial');
+    setTimeout(() => res.destroy(new Error('source failed')), 20);
+  };
+  try {
+    await withServer(handler, {}, async (h) => {
+      const c = await h.connect();
+      await c.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+      await waitUntil(() => closed, 1000, "res 'close'");
+      await c.waitForClose(1500);
+      await new Promise((resolve) => setImmediate(resolve));
+    });
+  } finally {
+    process.off('uncaughtException', onUncaught);
+  }
+  assert.deepEqual(uncaught.map((e) => e.message), []);
+  assert.equal(errored?.message, 'source failed');
+  assert.equal(errorEvents, 0);
+});

@@ -4,7 +4,7 @@
 // sent is always the length announced: reads are bounded by the stat'ed size.
 
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, read } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import type { ServerResponse } from '../../keel.js';
@@ -23,6 +23,19 @@ function closeQuietly(handle: FileHandle): void {
 
 function noop(): void {}
 
+/**
+ * The `fs` of the file streams: node:fs's read, and a close that leaves the descriptor open. A
+ * destroyed ReadStream closes its descriptor even with `autoClose: false`; the FileHandle is the
+ * only owner here and closes it once. (Closed twice, the second close could hit a descriptor that
+ * another request had just opened under the same number: that request then failed with EBADF.)
+ */
+const READ_ONLY_FS = {
+  read,
+  close(_fd: number, callback: (error: Error | null) => void): void {
+    callback(null);
+  },
+};
+
 /** pipeline()'s callback: an error (client gone, read failure) has already destroyed both ends. */
 function onPipelineDone(): void {}
 
@@ -40,8 +53,8 @@ export function sendFileRange(res: ServerResponse, handle: FileHandle, start: nu
   // A node:fs ReadStream on the handle's descriptor (callback reads: cheaper per chunk than the
   // FileHandle stream's promise reads), piped without pipeline()'s per-call AbortController. The
   // handle stays the owner: closed once the stream has ended, or has been destroyed (its read in
-  // flight finished) after an error or the client going away.
-  const stream = createReadStream('', { fd: handle.fd, start, end: start + length - 1, highWaterMark: readSize, autoClose: false });
+  // flight finished) after an error or the client going away; the stream itself never closes it.
+  const stream = createReadStream('', { fd: handle.fd, fs: READ_ONLY_FS, start, end: start + length - 1, highWaterMark: readSize, autoClose: false });
   let released = false;
   const release = (): void => {
     if (released) return;

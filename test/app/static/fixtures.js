@@ -50,15 +50,20 @@ export function serving(handler, fn) {
 
 /** File descriptors of this process open on `path` (via /proc/self/fd). */
 export function fdsOpenOn(path) {
-  let n = 0;
+  return fdsOf(path).length;
+}
+
+/** The descriptor numbers this process has open on `path` (Linux: /proc/self/fd). */
+export function fdsOf(path) {
+  const fds = [];
   for (const fd of readdirSync('/proc/self/fd')) {
     try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
+      if (readlinkSync(`/proc/self/fd/${fd}`) === path) fds.push(Number(fd));
     } catch {
       // closed while we looked
     }
   }
-  return n;
+  return fds;
 }
 
 /**

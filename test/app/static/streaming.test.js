@@ -1,16 +1,16 @@
 // keel/static: bodies are streamed with backpressure. A large file arrives whole and intact; a client
 // that stops reading stops the reads (the server does not buffer the file); a client that goes away
-// gets its file stream destroyed and its descriptor closed (watched in /proc/self/fd).
+// gets its file stream destroyed and its descriptor closed once (watched in /proc/self/fd).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { writeFileSync } from 'node:fs';
+import fs, { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveStatic } from 'keel/static';
 import { waitUntil, sleep } from '../../server/raw.js';
-import { makeTree, request, serving, fdsOpenOn, settled } from './fixtures.js';
+import { makeTree, request, serving, fdsOf, fdsOpenOn, settled } from './fixtures.js';
 
 const BIG_BYTES = 48 * 1024 * 1024;
 let tree;
@@ -93,6 +93,34 @@ test('a client that goes away: the file stream is destroyed and the descriptor c
     await waitUntil(() => fdsOpenOn(bigPath) === 0, 3000, 'the file descriptor to be closed');
     await waitUntil(() => h.sockets.size === 0, 2000, 'the server side to close');
   });
+});
+
+test('a client that goes away: the descriptor is closed once, by its FileHandle, never by the file stream', async () => {
+  // A destroyed fs.ReadStream on a numeric fd closes it even with autoClose: false; the FileHandle
+  // then closed the same number again, which by then could be another request's file (it failed
+  // with EBADF: seen under wrk, whose connections go away mid-download).
+  const closedByFs = [];
+  const fsClose = fs.close;
+  fs.close = function (fd, ...rest) {
+    closedByFs.push(fd);
+    return fsClose.call(this, fd, ...rest);
+  };
+  try {
+    await serving(serveStatic(tree.root), async (port) => {
+      const client = await stalledClient(port, '/big.bin');
+      await waitUntil(() => fdsOpenOn(bigPath) === 1, 2000, 'the file to be opened');
+      const [fd] = fdsOf(bigPath);
+      client.destroy();
+      await waitUntil(() => fdsOpenOn(bigPath) === 0, 3000, 'the file descriptor to be closed');
+      await sleep(50);
+      assert.deepEqual(closedByFs.filter((n) => n === fd), [], `fs.close(${fd}) was called besides the FileHandle's close`);
+      // Every request after it is served whole.
+      const res = await request(port, '/big.bin', { timeout: 20_000 });
+      assert.equal(createHash('sha256').update(res.body).digest('hex'), bigHash);
+    });
+  } finally {
+    fs.close = fsClose;
+  }
 });
 
 test('the same for a multipart range response and a single range', async () => {
