@@ -87,7 +87,8 @@ export class ServerConnection implements ResponseSink, BodySource {
   #batching = false;
   /**
    * Date.now() when the chunk being parsed started a request (0 otherwise): a response that ends
-   * within that batch stamps its idle time with it instead of reading the clock again.
+   * within that batch stamps its idle time (or its lingering close) with it instead of reading the
+   * clock again.
    */
   #batchAt = 0;
   #batchCorked = false;
@@ -577,7 +578,7 @@ export class ServerConnection implements ResponseSink, BodySource {
     this.#headersDeadline = 0;
     this.#requestDeadline = 0;
     this.#idleDeadline = 0;
-    this.#lingerDeadline = Date.now() + LINGER_MS;
+    this.#lingerDeadline = (this.#batchAt !== 0 ? this.#batchAt : Date.now()) + LINGER_MS;
     if (socket.destroyed) return;
     this.#flushOutput();
     const hasUnreadInput = this.#failure !== null || this.#parser.bufferedBytes > 0 || this.#parser.discardedBytes > 0;
@@ -702,8 +703,8 @@ export class ServerConnection implements ResponseSink, BodySource {
   };
 
   #onClose = (): void => {
+    // (The listeners stay: a closed socket emits nothing more, and both become garbage together.)
     this.#host.connectionClosed(this);
-    this.#detachListeners();
     const req = this.#reading;
     this.#reading = null;
     if (req !== null) req._abort();
