@@ -69,6 +69,8 @@ export class IncomingMessage extends LazyReadable {
   #streamOptions: { highWaterMark: number } | undefined;
   /** Whether the Readable state exists (it is created on first use). */
   #hasStreamState = false;
+  /** @internal The Readable state once created (read through `_readableState`). */
+  _streamState: object | null = null;
   /** push(null) came before the stream state existed: every body byte is in #pending. */
   #endedBeforeState = false;
   /** Body chunks pushed before the stream state existed (replayed into it when it is created). */
@@ -91,7 +93,7 @@ export class IncomingMessage extends LazyReadable {
   /** @internal Create the Readable state (on the first access of `_readableState`). */
   _createStreamState(): object {
     const state = new ReadableState(this.#streamOptions, this, false);
-    Object.defineProperty(this, '_readableState', { value: state, writable: true, configurable: true, enumerable: true });
+    this._streamState = state;
     this.#hasStreamState = true;
     const pending = this.#takePending();
     if (pending !== null) for (const chunk of pending) super.push(chunk);
@@ -280,4 +282,4 @@ function dumpIfStillUnread(message: IncomingMessage): void {
 }
 
 // The stream state, created on first access by any Readable method or getter.
-defineLazyStreamState(IncomingMessage.prototype, '_readableState');
+defineLazyStreamState(IncomingMessage.prototype, '_readableState', '_streamState');

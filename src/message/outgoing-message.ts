@@ -60,6 +60,8 @@ export class OutgoingMessage extends LazyWritable {
   readonly #streamOptions: WritableOptions | undefined;
   /** @internal Whether the Writable state exists (it is created on first use). */
   protected _hasStreamState = false;
+  /** @internal The Writable state once created (read through `_writableState`). */
+  _streamState: object | null = null;
   /** @internal The message was ended (its bytes all handed over) before the stream state existed. */
   protected _endedBeforeState = false;
 
@@ -71,7 +73,7 @@ export class OutgoingMessage extends LazyWritable {
   /** @internal Create the Writable state (on the first access of `_writableState`). */
   _createStreamState(): object {
     const state = new WritableState(this.#streamOptions, this, false);
-    Object.defineProperty(this, '_writableState', { value: state, writable: true, configurable: true, enumerable: true });
+    this._streamState = state;
     this._hasStreamState = true;
     if (this._endedBeforeState) {
       this._endedBeforeState = false;
@@ -212,4 +214,4 @@ export class OutgoingMessage extends LazyWritable {
 }
 
 // The stream state, created on first access by any Writable method or getter.
-defineLazyStreamState(OutgoingMessage.prototype, '_writableState');
+defineLazyStreamState(OutgoingMessage.prototype, '_writableState', '_streamState');
