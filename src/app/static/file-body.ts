@@ -45,6 +45,12 @@ function onPipelineDone(): void {}
  * length ends the response at once.
  */
 export function sendFileRange(res: ServerResponse, handle: FileHandle, start: number, length: number, readSize: number): void {
+  if (res.destroyed) {
+    // The client went away while the file was being opened: its 'close' has been emitted already,
+    // so a stream piped now would wait forever and its handle would only be closed by the GC.
+    closeQuietly(handle);
+    return;
+  }
   if (length <= 0 || res.req.method === 'HEAD') {
     closeQuietly(handle);
     res.end();
@@ -113,6 +119,10 @@ async function* multipartParts(handle: FileHandle, ranges: readonly ByteRange[],
 
 /** Send the parts of `plan` (head fields, Content-Length included, already set), `readSize` bytes per read; closes the handle. */
 export function sendMultipart(res: ServerResponse, handle: FileHandle, ranges: readonly ByteRange[], plan: MultipartPlan, readSize: number): void {
+  if (res.destroyed) {
+    closeQuietly(handle); // the client went away while the file was being opened
+    return;
+  }
   if (res.req.method === 'HEAD') {
     closeQuietly(handle);
     res.end();
