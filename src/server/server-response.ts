@@ -104,13 +104,8 @@ export class ServerResponse extends OutgoingMessage {
   #declaredLength = -1;
   #bodyBytes = 0;
   #trailers = '';
-  /** The error destroy() was given while the response was being written (not emitted, as in Node). */
-  #destroyError: Error | null = null;
-
-  /** @internal The error this response was destroyed with (see destroy()). */
-  get _destroyError(): Error | null {
-    return this.#destroyError;
-  }
+  /** @internal The error destroy() was given while the response was being written (not emitted, as in Node). */
+  _destroyError: Error | null = null;
 
   constructor(req: IncomingMessage, sink: ResponseSink, shouldKeepAlive: boolean, highWaterMark?: number) {
     super(highWaterMark === undefined ? STREAM_OPTIONS : { decodeStrings: false, highWaterMark });
@@ -398,7 +393,7 @@ export class ServerResponse extends OutgoingMessage {
    */
   override destroy(error?: Error | null): this {
     if (error !== undefined && error !== null && !this.destroyed && !this.writableEnded) {
-      this.#destroyError = error;
+      this._destroyError = error;
       super.destroy();
       return this;
     }
@@ -407,7 +402,7 @@ export class ServerResponse extends OutgoingMessage {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!this.#outputDone) this.#sink.abortResponse(this, error ?? this.#destroyError);
+    if (!this.#outputDone) this.#sink.abortResponse(this, error ?? this._destroyError);
     callback(error);
   }
 
