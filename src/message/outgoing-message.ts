@@ -174,17 +174,19 @@ export class OutgoingMessage extends LazyWritable {
   }
 
   getHeaderNames(): string[] {
-    const fields = this._headerFields;
-    const names: string[] = [];
-    for (let i = 0; i < fields.length; i += 3) names.push(fields[i] as string);
-    return names;
+    return this.#names(0);
   }
 
   /** Header names in the case they were set. */
   getRawHeaderNames(): string[] {
+    return this.#names(1);
+  }
+
+  /** The lower-cased keys (offset 0) or the names as set (offset 1), in order. */
+  #names(offset: 0 | 1): string[] {
     const fields = this._headerFields;
     const names: string[] = [];
-    for (let i = 0; i < fields.length; i += 3) names.push(fields[i + 1] as string);
+    for (let i = offset; i < fields.length; i += 3) names.push(fields[i] as string);
     return names;
   }
 
