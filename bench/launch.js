@@ -2,7 +2,8 @@
 // stopping one of them for a measured run, pinned to the server CPU (`taskset -c 0`).
 //
 //   node processes   `taskset -c 0 node bench/server.js <impl> <scenario> <port> [root]`
-//                    (keel, node, fastify, hono, express, keel-bare, and the bare-net ceiling)
+//                    (keel, node, fastify, hono, express, keel-bare, keel-stream, and the bare-net
+//                    ceiling)
 //   bun              `taskset -c 0 node_modules/.bin/bun bench/apps/bun-serve.js <scenario> <port>`
 //                    (the Bun.serve ceiling; $BUN_BIN overrides the binary)
 //   nginx            one nginx process (test/support/nginx.js: master_process off,
@@ -41,6 +42,7 @@ const NGINX_KEEPALIVE_REQUESTS = 10_000_000;
 export const IMPLS = {
   keel: { label: 'keel', via: 'node' },
   'keel-bare': { label: 'keel (no batteries)', via: 'node' },
+  'keel-stream': { label: 'keel (no cache)', via: 'node' },
   node: { label: 'node:http', via: 'node' },
   fastify: { label: 'fastify', via: 'node' },
   hono: { label: 'hono', via: 'node' },

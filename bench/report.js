@@ -483,6 +483,7 @@ export function renderMarkdown(data) {
 const SERIES = [
   { key: 'keel', label: 'Keel (server; client: keel/client Pool)', color: '#1f5fd6' },
   { key: 'keel-request', label: 'Keel http.request + Agent', color: '#7fa8ee' },
+  { key: 'keel-stream', label: 'keel/static without its cache', color: '#a9c4f2' },
   { key: 'node', label: 'node:http (server; client: Agent)', color: '#7a7a7a' },
   { key: 'fastify', label: 'Fastify', color: '#2e9e4f' },
   { key: 'hono', label: 'Hono', color: '#e08a00' },

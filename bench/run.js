@@ -130,16 +130,16 @@ const SCENARIOS = [
     name: 'static 1 MiB file',
     path: `/${STATIC_NAME}`,
     connections: 20,
-    impls: ['keel', 'node', 'nginx'],
+    impls: ['keel', 'keel-stream', 'node', 'nginx'],
     baseline: 'nginx',
     bytesPerResponse: STATIC_SIZE,
-    request: `GET /${STATIC_NAME} (1 MiB, generated into a temp dir): keel/static, node:http fs.createReadStream, nginx sendfile on`,
+    request: `GET /${STATIC_NAME} (1 MiB, generated into a temp dir): keel/static with its memory cache (keel) and without (keel-stream), node:http fs.createReadStream, nginx sendfile on`,
   },
 ];
 
 const IMPL_CHOICES = [...new Set(SCENARIOS.flatMap((s) => [...s.impls, ...(s.optional ?? []), ...(s.ceilings ?? [])]))];
 const label = (impl) => IMPLS[impl]?.label ?? impl;
-const isKeel = (impl) => impl === 'keel' || impl === 'keel-bare';
+const isKeel = (impl) => impl === 'keel' || impl === 'keel-bare' || impl === 'keel-stream';
 const roleOf = (scenario, impl) => (isKeel(impl) ? 'keel' : scenario.ceilings?.includes(impl) ? 'ceiling' : 'peer');
 
 // ---------------------------------------------------------------- options
@@ -163,7 +163,8 @@ function usage(code) {
       '                     use 20 unless --connections is given)',
       '  --impls LIST       only these implementations, in every scenario that has them; comma-separated',
       '                     subset of ' + IMPL_CHOICES.join(', '),
-      '                     (keel-bare = Keel without its batteries, api scenario only)',
+      '                     (keel-bare = Keel without its batteries, api scenario only;',
+      '                     keel-stream = keel/static without its memory cache, static scenario only)',
       '  --no-ceilings      leave out the reference ceilings (' + HELLO_CEILINGS.join(', ') + ')',
       '',
       'client section:',

@@ -17,8 +17,9 @@
 // keel | keel-bare | fastify | hono | express | node, and bench/apps/<impl>.js serves it
 // (each app module exports start(port, host), resolving with the server once it listens).
 //
-// Scenario `static` (one 1 MiB file): impl keel serves <root> with keel/static's serveStatic();
-// node answers GET /<name> of a file in <root> with fs.stat + fs.createReadStream piped to the
+// Scenario `static` (one 1 MiB file): impl keel serves <root> with keel/static's serveStatic() and
+// its memory cache on (`cache: true`: files up to 1 MiB held, revalidated by a stat per request);
+// keel-stream is serveStatic() as it comes, streaming every response from disk; node answers GET /<name> of a file in <root> with fs.stat + fs.createReadStream piped to the
 // response (Content-Type application/octet-stream, Content-Length), 404 otherwise.
 
 import { createReadStream, stat } from 'node:fs';
@@ -27,10 +28,10 @@ import path from 'node:path';
 const USAGE =
   'usage: node bench/server.js <keel|node|fastify|bare-net> <hello|json|keepalive|pipeline|close> <port>\n' +
   '       node bench/server.js <keel|keel-bare|fastify|hono|express|node> api <port>\n' +
-  '       node bench/server.js <keel|node> static <port> <root>';
+  '       node bench/server.js <keel|keel-stream|node> static <port> <root>';
 const API_IMPLS = ['keel', 'keel-bare', 'fastify', 'hono', 'express', 'node'];
 const CLASSIC_IMPLS = ['keel', 'node', 'fastify', 'bare-net'];
-const STATIC_IMPLS = ['keel', 'node'];
+const STATIC_IMPLS = ['keel', 'keel-stream', 'node'];
 
 const [impl, scenario, portArg, rootArg] = process.argv.slice(2);
 
@@ -148,12 +149,12 @@ function nodeStatic(root) {
 async function startStatic() {
   let server;
   try {
-    if (impl === 'keel') {
+    if (impl === 'keel' || impl === 'keel-stream') {
       const { default: http } = await import('keel');
       const { serveStatic } = await import('keel/static');
       // Without fallthrough, keel/static calls next() only with an error it met (else it answers
       // 500 silently): say which on stderr (bench/run.js keeps it for a round with error responses).
-      const serve = serveStatic(rootArg, { fallthrough: false });
+      const serve = serveStatic(rootArg, { fallthrough: false, cache: impl === 'keel' });
       let reported = 0;
       server = http.createServer((req, res) => serve(req, res, (err) => {
         if (reported++ < 5) process.stderr.write(`bench/server.js: keel/static error: ${err && err.stack ? err.stack : err}\n`);

@@ -42,6 +42,8 @@ export interface ServeConfig extends CommonConfig {
   readonly cors: boolean;
   readonly spa: boolean;
   readonly listing: boolean;
+  /** keel/static's memory cache (files ≤ 1 MiB, 64 MiB per handler, revalidated by stat). */
+  readonly cache: boolean;
 }
 
 /** `keel proxy --to URL[,URL]`. */
@@ -86,6 +88,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'cors', takes: 'flag', commands: ['serve'] },
   { name: 'spa', takes: 'flag', commands: ['serve'] },
   { name: 'listing', takes: 'flag', commands: ['serve'] },
+  { name: 'cache', takes: 'flag', commands: ['serve'] },
   { name: 'to', takes: 'value', commands: ['proxy'] },
 ];
 
@@ -223,6 +226,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       cors: flag('cors'),
       spa: flag('spa'),
       listing: flag('listing'),
+      cache: flag('cache'),
     },
   };
 }

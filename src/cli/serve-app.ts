@@ -1,6 +1,6 @@
-// The request handler of `keel serve`: keel/static over the directory, with --listing, --spa
-// (unknown extension-less paths get /index.html, for client-side routers), --cors (cors.ts) and
-// --gzip (keel/compress on the fly). Health endpoints and the access log are added around it.
+// The request handler of `keel serve`: keel/static over the directory, with --listing, --cache
+// (keel/static's memory cache), --spa (unknown extension-less paths get /index.html, for
+// client-side routers), --cors (cors.ts) and --gzip (keel/compress on the fly). Health endpoints and the access log are added around it.
 
 import { extname } from 'node:path';
 import type { IncomingMessage, ServerResponse } from '../keel.js';
@@ -36,11 +36,12 @@ function failed(res: ServerResponse): void {
 /** Build serve's handler from the config (throws keel/static's ERR_INVALID_ARG_* for a bad option). */
 export function createServeHandler(config: ServeConfig): Handler {
   // Answers 404 / 405 itself: the handler of every request --spa does not take over.
-  const files = serveStatic(config.dir, { listing: config.listing, fallthrough: false });
+  const files = serveStatic(config.dir, { listing: config.listing, fallthrough: false, cache: config.cache });
   let handler: Handler = (req, res) => void files(req, res);
   if (config.spa) {
-    const lookup = serveStatic(config.dir, { listing: config.listing });
-    const shell = serveStatic(config.dir, { fallthrough: false, index: false });
+    // With --spa, `lookup` serves every file that exists and `shell` only index.html.
+    const lookup = serveStatic(config.dir, { listing: config.listing, cache: config.cache });
+    const shell = serveStatic(config.dir, { fallthrough: false, index: false, cache: config.cache });
     handler = (req, res) => {
       void lookup(req, res, (error?: unknown) => {
         if (error !== undefined) return failed(res);

@@ -19,6 +19,8 @@ Options of serve:
   --cors                   send Access-Control-Allow-Origin: * and answer CORS preflights (OPTIONS)
   --spa                    answer unknown paths without an extension with /index.html
   --listing                list directories that have no index.html
+  --cache                  hold files up to 1 MiB in memory (64 MiB in all), checked against
+                           the disk by a stat on every request
 
 Options of proxy:
   --to URL[,URL]           upstream origins, http: or https: (repeatable; required)

@@ -15,19 +15,19 @@ test('serve defaults: dir ., port 3000, host 0.0.0.0, combined log, grace 10000,
   assert.equal(action, 'run');
   assert.deepEqual(config, {
     command: 'serve', dir: '/srv', port: 3000, host: '0.0.0.0', log: 'combined', graceMs: 10000, drainMs: 0,
-    workers: null, tls: null, gzip: false, cors: false, spa: false, listing: false,
+    workers: null, tls: null, gzip: false, cors: false, spa: false, listing: false, cache: false,
   });
 });
 
 test('PORT from the environment, --port over it; --name=value, -p and flags', () => {
   assert.equal(parse(['serve'], { PORT: '8080' }).config.port, 8080);
   assert.equal(parse(['serve', '--port', '0'], { PORT: '8080' }).config.port, 0);
-  const { config } = parse(['serve', 'public', '-p', '81', '--host=127.0.0.1', '--gzip', '--cors', '--spa', '--listing', '--log', 'json']);
+  const { config } = parse(['serve', 'public', '-p', '81', '--host=127.0.0.1', '--gzip', '--cors', '--spa', '--listing', '--cache', '--log', 'json']);
   assert.equal(config.dir, '/srv/public');
   assert.equal(config.port, 81);
   assert.equal(config.host, '127.0.0.1');
   assert.equal(config.log, 'json');
-  assert.ok(config.gzip && config.cors && config.spa && config.listing);
+  assert.ok(config.gzip && config.cors && config.spa && config.listing && config.cache);
   assert.equal(parse(['serve', '/var/www']).config.dir, '/var/www');
 });
 

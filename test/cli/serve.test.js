@@ -1,5 +1,6 @@
 // `keel serve` over real sockets: files, index, 404, --listing, --cors (headers and preflight),
-// --gzip, --spa fallback, the health endpoints, and the access log in both formats.
+// --gzip, --spa fallback, --cache (files rewritten on disk are served fresh), the health endpoints,
+// and the access log in both formats.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { COMBINED, fetchRaw, linesOf, startKeel } from './keel-process.js';
 
 let dir;
 let plain; // --listing --cors --gzip, combined log
-let spa; // --spa, JSON log
+let spa; // --spa --cache, JSON log
 const BIG = 'keel '.repeat(1000);
 
 before(async () => {
@@ -23,7 +24,7 @@ before(async () => {
   writeFileSync(join(dir, 'docs', 'two.md'), '# two\n');
   [plain, spa] = await Promise.all([
     startKeel(['serve', dir, '--port', '0', '--host', '127.0.0.1', '--listing', '--cors', '--gzip']),
-    startKeel(['serve', dir, '--port=0', '--host=127.0.0.1', '--spa', '--log', 'json']),
+    startKeel(['serve', dir, '--port=0', '--host=127.0.0.1', '--spa', '--cache', '--log', 'json']),
   ]);
 });
 
@@ -101,6 +102,21 @@ test('--spa: unknown paths without an extension get index.html; with an extensio
   assert.equal((await fetchRaw(spa.port, '/missing.js')).status, 404);
   assert.equal((await fetchRaw(spa.port, '/app.js')).body.toString(), 'console.log(1);\n');
   assert.equal((await fetchRaw(spa.port, '/users/42', { method: 'DELETE' })).status, 405);
+});
+
+test('--cache: a file rewritten on disk is served fresh, the app shell too', async () => {
+  writeFileSync(join(dir, 'cached.txt'), 'first');
+  assert.equal((await fetchRaw(spa.port, '/cached.txt')).body.toString(), 'first');
+  assert.equal((await fetchRaw(spa.port, '/cached.txt')).body.toString(), 'first');
+  writeFileSync(join(dir, 'cached.txt'), 'again');
+  assert.equal((await fetchRaw(spa.port, '/cached.txt')).body.toString(), 'again');
+  assert.equal((await fetchRaw(spa.port, '/some/route')).body.toString(), '<h1>home</h1>\n');
+  writeFileSync(join(dir, 'index.html'), '<h1>new home</h1>\n');
+  try {
+    assert.equal((await fetchRaw(spa.port, '/some/route')).body.toString(), '<h1>new home</h1>\n');
+  } finally {
+    writeFileSync(join(dir, 'index.html'), '<h1>home</h1>\n');
+  }
 });
 
 test('/healthz and /readyz answer 200 ok while serving', async () => {

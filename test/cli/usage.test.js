@@ -15,7 +15,7 @@ test('--help: usage, both commands, every option with its default, on stdout, ex
   assert.equal(code, 0);
   assert.equal(stderr, '');
   assert.match(stdout, /^Usage: keel <command> \[options\]/);
-  for (const word of ['serve [dir]', 'proxy --to URL[,URL]', '--gzip', '--cors', '--spa', '--listing', '--workers [N]', '--log FORMAT',
+  for (const word of ['serve [dir]', 'proxy --to URL[,URL]', '--gzip', '--cors', '--spa', '--listing', '--cache', '--workers [N]', '--log FORMAT',
     '--grace MS', '--drain MS', '--tls-cert FILE', '--tls-key FILE', '/healthz', '/readyz', 'SIGHUP', '-h, --help', '--version']) {
     assert.ok(stdout.includes(word), word);
   }

@@ -1,7 +1,8 @@
-// Sending an open file as a response body: whole, one byte range, or several as
-// multipart/byteranges (RFC 9110 §14.6). Bytes are piped from the open file, so backpressure holds
-// and, if the client goes away, the file stream is destroyed and the handle closed. The length
-// sent is always the length announced: reads are bounded by the stat'ed size.
+// Sending a file as a response body: whole, one byte range, or several as multipart/byteranges
+// (RFC 9110 §14.6). The source is an open file or, from keel/static's cache, its bytes in memory.
+// Bytes are piped from an open file, so backpressure holds and, if the client goes away, the file
+// stream is destroyed and the handle closed. The length sent is always the length announced: reads
+// are bounded by the stat'ed size.
 
 import { randomBytes } from 'node:crypto';
 import { createReadStream, read } from 'node:fs';
@@ -39,23 +40,35 @@ const READ_ONLY_FS = {
 /** pipeline()'s callback: an error (client gone, read failure) has already destroyed both ends. */
 function onPipelineDone(): void {}
 
+/** An open file (closed by whoever is handed it) or a file's bytes held in memory. */
+export type FileSource = FileHandle | Buffer;
+
+function closeSource(source: FileSource): void {
+  if (!Buffer.isBuffer(source)) closeQuietly(source);
+}
+
 /**
- * Send `length` bytes of `handle` from `start` as the body (head fields already set), read
- * `readSize` bytes at a time. The handle is closed when the stream ends or is destroyed. A zero
- * length ends the response at once.
+ * Send `length` bytes of `source` from `start` as the body (head fields already set). A file is
+ * read `readSize` bytes at a time and its handle closed when the stream ends or is destroyed; bytes
+ * in memory are written in one call. A zero length ends the response at once.
  */
-export function sendFileRange(res: ServerResponse, handle: FileHandle, start: number, length: number, readSize: number): void {
+export function sendFileRange(res: ServerResponse, source: FileSource, start: number, length: number, readSize: number): void {
   if (res.destroyed) {
     // The client went away while the file was being opened: its 'close' has been emitted already,
     // so a stream piped now would wait forever and its handle would only be closed by the GC.
-    closeQuietly(handle);
+    closeSource(source);
     return;
   }
   if (length <= 0 || res.req.method === 'HEAD') {
-    closeQuietly(handle);
+    closeSource(source);
     res.end();
     return;
   }
+  if (Buffer.isBuffer(source)) {
+    res.end(source.subarray(start, start + length));
+    return;
+  }
+  const handle = source;
   // A node:fs ReadStream on the handle's descriptor (callback reads: cheaper per chunk than the
   // FileHandle stream's promise reads), piped without pipeline()'s per-call AbortController. The
   // handle stays the owner: closed once the stream has ended, or has been destroyed (its read in
@@ -104,29 +117,34 @@ export function planMultipart(ranges: readonly ByteRange[], size: number, type: 
   return { contentType: `multipart/byteranges; boundary=${boundary}`, length, heads, closing };
 }
 
-async function* multipartParts(handle: FileHandle, ranges: readonly ByteRange[], plan: MultipartPlan, readSize: number): AsyncGenerator<Buffer> {
+async function* multipartParts(source: FileSource, ranges: readonly ByteRange[], plan: MultipartPlan, readSize: number): AsyncGenerator<Buffer> {
   try {
     for (let i = 0; i < ranges.length; i++) {
       yield Buffer.from(plan.heads[i], 'latin1');
-      const part = handle.createReadStream({ start: ranges[i].start, end: ranges[i].end, autoClose: false, highWaterMark: readSize });
+      const { start, end } = ranges[i];
+      if (Buffer.isBuffer(source)) {
+        yield source.subarray(start, end + 1);
+        continue;
+      }
+      const part = source.createReadStream({ start, end, autoClose: false, highWaterMark: readSize });
       for await (const chunk of part) yield chunk as Buffer;
     }
     yield Buffer.from(plan.closing, 'latin1');
   } finally {
-    closeQuietly(handle);
+    closeSource(source);
   }
 }
 
-/** Send the parts of `plan` (head fields, Content-Length included, already set), `readSize` bytes per read; closes the handle. */
-export function sendMultipart(res: ServerResponse, handle: FileHandle, ranges: readonly ByteRange[], plan: MultipartPlan, readSize: number): void {
+/** Send the parts of `plan` (head fields, Content-Length included, already set), `readSize` bytes per file read; closes a file. */
+export function sendMultipart(res: ServerResponse, source: FileSource, ranges: readonly ByteRange[], plan: MultipartPlan, readSize: number): void {
   if (res.destroyed) {
-    closeQuietly(handle); // the client went away while the file was being opened
+    closeSource(source); // the client went away while the file was being opened
     return;
   }
   if (res.req.method === 'HEAD') {
-    closeQuietly(handle);
+    closeSource(source);
     res.end();
     return;
   }
-  pipeline(multipartParts(handle, ranges, plan, readSize), res, onPipelineDone);
+  pipeline(multipartParts(source, ranges, plan, readSize), res, onPipelineDone);
 }

@@ -3,5 +3,6 @@
 
 export { serveStatic } from './serve-static.js';
 export type { StaticHandler, StaticOptions } from './serve-static.js';
+export type { StaticCacheOptions } from './file-cache.js';
 export { parseByteRanges, MAX_BYTE_RANGES } from './byte-ranges.js';
 export type { ByteRange } from './byte-ranges.js';

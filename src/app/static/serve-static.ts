@@ -4,14 +4,15 @@
 // the bytes to file-body.ts. Every path it opens is the realpath, checked to lie inside the root.
 
 import { constants as fsConstants, type Stats } from 'node:fs';
-import { open, realpath, type FileHandle } from 'node:fs/promises';
+import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import mime from 'mime-types';
 import { keelError, type IncomingMessage, type ServerResponse } from '../../keel.js';
 import { EncodingNegotiator, checkCodings, varyOnAcceptEncoding, type ContentCoding } from '../compress/accept-encoding.js';
 import { parseByteRanges } from './byte-ranges.js';
 import { renderDirectoryListing } from './directory-listing.js';
-import { planMultipart, READ_CHUNK_BYTES, sendFileRange, sendMultipart } from './file-body.js';
+import { planMultipart, READ_CHUNK_BYTES, sendFileRange, sendMultipart, type FileSource } from './file-body.js';
+import { FileCache, type StaticCacheOptions } from './file-cache.js';
 import { evaluatePreconditions, isRangeFresh, weakETag, type Validators } from './preconditions.js';
 import { directoryLocation, hasDotSegment, parseStaticPath } from './static-path.js';
 import { sendStatus } from './status-response.js';
@@ -63,6 +64,15 @@ export interface StaticOptions {
    * smaller costs more read and write calls. A positive integer, else RangeError ERR_OUT_OF_RANGE.
    */
   highWaterMark?: number;
+  /**
+   * Hold the bytes of small files in memory and answer from there (default false; true:
+   * { maxBytes: 64 MiB, maxFileBytes: 1 MiB }). Every request still stats the file and an entry is
+   * used only while size, mtime, ctime, inode and device match what it was read under, so a changed
+   * file is read again; least recently served files are evicted past `maxBytes`. A file over
+   * `maxFileBytes` (or `maxBytes`) is streamed from disk. Bad sizes: ERR_INVALID_ARG_TYPE /
+   * ERR_OUT_OF_RANGE.
+   */
+  cache?: boolean | StaticCacheOptions;
   /** Called before the head is sent with the response, the real path served and its Stats. */
   setHeaders?: (res: ServerResponse, path: string, stats: Stats) => void;
 }
@@ -72,10 +82,15 @@ export type StaticHandler = (req: IncomingMessage, res: ServerResponse, next?: (
 
 type Next = ((error?: unknown) => void) | undefined;
 
-/** An open regular file and its stats. */
+/**
+ * A regular file found at its real `path`, with its stats: open (`handle`, which pins what is
+ * sent), or held in the cache (`bytes`, read under these stats).
+ */
 interface OpenFile {
-  readonly handle: FileHandle;
+  readonly path: string;
   readonly stats: Stats;
+  readonly handle: FileHandle | null;
+  readonly bytes: Buffer | null;
 }
 
 const ALLOW = { Allow: 'GET, HEAD' };
@@ -91,6 +106,10 @@ function statusOfFsError(error: unknown): 403 | 404 {
   if (NOT_FOUND_CODES.has(code)) return 404;
   if (FORBIDDEN_CODES.has(code)) return 403;
   throw error;
+}
+
+async function closeFile(file: OpenFile): Promise<void> {
+  if (file.handle !== null) await file.handle.close();
 }
 
 function contentTypeOf(path: string): string {
@@ -118,6 +137,7 @@ class StaticFiles {
   readonly #hasListing: boolean;
   readonly #setHeaders: StaticOptions['setHeaders'];
   readonly #readSize: number;
+  readonly #cache: FileCache | null;
   #realRoot: Promise<string> | null = null;
 
   constructor(root: string, options: StaticOptions) {
@@ -152,6 +172,9 @@ class StaticFiles {
     const readSize = option(options.highWaterMark, READ_CHUNK_BYTES, 'highWaterMark', 'number');
     if (!Number.isInteger(readSize) || readSize < 1) throw keelError('ERR_OUT_OF_RANGE', 'options.highWaterMark', 'a positive integer', String(readSize));
     this.#readSize = readSize;
+    const cache = options.cache === undefined ? false : options.cache;
+    if (typeof cache !== 'boolean' && (cache === null || typeof cache !== 'object')) throw keelError('ERR_INVALID_ARG_TYPE', 'options.cache', 'a boolean or an object', typeof cache);
+    this.#cache = cache === false ? null : new FileCache(cache);
   }
 
   /** Answer one request; errors go to `next(error)`, else a 500 (or a destroyed response). */
@@ -183,7 +206,7 @@ class StaticFiles {
     if (opened === 403) return sendStatus(res, 403);
     if (opened !== 'directory') {
       if (!path.hasTrailingSlash) return this.#sendFile(req, res, realRoot, target, opened);
-      await opened.handle.close(); // "/file.txt/" names a directory that is not there
+      await closeFile(opened); // "/file.txt/" names a directory that is not there
       return this.#notFound(res, next);
     }
 
@@ -235,8 +258,22 @@ class StaticFiles {
     return real === realRoot || real.startsWith(prefix) ? real : 404;
   }
 
-  /** Open a regular file and fstat it (the handle pins what is sent); directories and others are told apart. */
+  /**
+   * Open a regular file and fstat it (the handle pins what is sent); directories and others are
+   * told apart. With a cache, a stat first: a file held under the same stats is not opened.
+   */
   async #openRegular(path: string): Promise<OpenFile | 'directory' | 403 | 404> {
+    if (this.#cache !== null) {
+      let stats: Stats;
+      try {
+        stats = await stat(path);
+      } catch (error) {
+        return statusOfFsError(error);
+      }
+      if (!stats.isFile()) return stats.isDirectory() ? 'directory' : 404;
+      const bytes = this.#cache.lookup(path, stats);
+      if (bytes !== null) return { path, stats, handle: null, bytes };
+    }
     let handle: FileHandle;
     try {
       handle = await open(path, OPEN_FLAGS);
@@ -251,7 +288,7 @@ class StaticFiles {
       await handle.close();
       throw error;
     }
-    if (stats.isFile()) return { handle, stats };
+    if (stats.isFile()) return { path, stats, handle, bytes: null };
     await handle.close();
     return stats.isDirectory() ? 'directory' : 404; // FIFOs, sockets, devices are never served
   }
@@ -278,17 +315,17 @@ class StaticFiles {
         try {
           sibling = await this.#openSibling(req, realRoot, path);
         } catch (error) {
-          await identity.handle.close();
+          await closeFile(identity);
           throw error;
         }
         if (sibling !== null) {
-          await identity.handle.close();
+          await closeFile(identity);
           file = sibling.file;
           coding = sibling.coding;
         }
       }
     }
-    const { handle, stats } = file;
+    const { stats } = file;
     const size = stats.size;
     const validators: Validators = {
       etag: this.#hasETag ? weakETag(size, stats.mtimeMs) : undefined,
@@ -300,12 +337,12 @@ class StaticFiles {
       if (this.#cacheControl !== null && !res.hasHeader('cache-control')) res.setHeader('Cache-Control', this.#cacheControl);
       if (this.#setHeaders) this.#setHeaders(res, path, stats);
     } catch (error) {
-      await handle.close();
+      await closeFile(file);
       throw error;
     }
     const outcome = evaluatePreconditions(req.headers, validators);
     if (outcome !== 200) {
-      await handle.close();
+      await closeFile(file);
       if (outcome === 412) return sendStatus(res, 412);
       res.statusCode = 304;
       res.end();
@@ -316,30 +353,52 @@ class StaticFiles {
     if (coding !== null) res.setHeader('Content-Encoding', coding);
     else if (this.#acceptsRanges) res.setHeader('Accept-Ranges', 'bytes');
 
-    if (rangeField !== undefined && isRangeFresh(req.headers['if-range'], validators)) {
-      const ranges = parseByteRanges(Array.isArray(rangeField) ? rangeField.join(',') : rangeField, size);
-      if (ranges === 'unsatisfiable') {
-        await handle.close();
-        return sendStatus(res, 416, { 'Content-Range': `bytes */${size}` });
-      }
-      if (ranges !== null && ranges.length === 1) {
-        const { start, end } = ranges[0];
-        res.statusCode = 206;
-        res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
-        res.setHeader('Content-Length', end - start + 1);
-        return sendFileRange(res, handle, start, end - start + 1, this.#readSize);
-      }
-      if (ranges !== null) {
-        const plan = planMultipart(ranges, size, String(res.getHeader('content-type')));
-        res.statusCode = 206;
-        res.setHeader('Content-Type', plan.contentType);
-        res.setHeader('Content-Length', plan.length);
-        return sendMultipart(res, handle, ranges, plan, this.#readSize);
-      }
+    const ranges = rangeField !== undefined && isRangeFresh(req.headers['if-range'], validators)
+      ? parseByteRanges(Array.isArray(rangeField) ? rangeField.join(',') : rangeField, size)
+      : null;
+    if (ranges === 'unsatisfiable') {
+      await closeFile(file);
+      return sendStatus(res, 416, { 'Content-Range': `bytes */${size}` });
+    }
+    const source = await this.#bodySource(req, file);
+    if (ranges !== null && ranges.length === 1) {
+      const { start, end } = ranges[0];
+      res.statusCode = 206;
+      res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
+      res.setHeader('Content-Length', end - start + 1);
+      return sendFileRange(res, source, start, end - start + 1, this.#readSize);
+    }
+    if (ranges !== null) {
+      const plan = planMultipart(ranges, size, String(res.getHeader('content-type')));
+      res.statusCode = 206;
+      res.setHeader('Content-Type', plan.contentType);
+      res.setHeader('Content-Length', plan.length);
+      return sendMultipart(res, source, ranges, plan, this.#readSize);
     }
     res.statusCode = 200;
     res.setHeader('Content-Length', size);
-    sendFileRange(res, handle, 0, size, this.#readSize);
+    sendFileRange(res, source, 0, size, this.#readSize);
+  }
+
+  /**
+   * What the body is sent from: the cached bytes, else the open file — read whole into the cache
+   * first if the cache admits its size and the request is a GET (a HEAD reads nothing). The handle
+   * of a file read into the cache is closed here.
+   */
+  async #bodySource(req: IncomingMessage, file: OpenFile): Promise<FileSource> {
+    if (file.bytes !== null) return file.bytes;
+    const handle = file.handle!;
+    if (this.#cache === null || !this.#cache.admits(file.stats.size) || req.method !== 'GET') return handle;
+    let bytes: Buffer | null;
+    try {
+      bytes = await this.#cache.load(file.path, handle, file.stats);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    if (bytes === null) return handle; // shorter than its stat: being changed, stream it as it is
+    await handle.close();
+    return bytes;
   }
 
   async #sendListing(req: IncomingMessage, res: ServerResponse, dirPath: string, segments: readonly string[]): Promise<void> {
