@@ -60,11 +60,6 @@ export class FileCache {
     this.#maxFileBytes = Math.min(sizeOption(given.maxFileBytes, CACHE_MAX_FILE_BYTES, 'maxFileBytes'), this.#maxBytes);
   }
 
-  /** Bytes held now. */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
   /** Whether a file of `size` bytes is held once read. */
   admits(size: number): boolean {
     return size <= this.#maxFileBytes;
