@@ -22,12 +22,10 @@ export const CACHE_MAX_BYTES = 64 * 1024 * 1024;
 /** Default `cache.maxFileBytes`: 1 MiB. */
 export const CACHE_MAX_FILE_BYTES = 1024 * 1024;
 
+/** Held bytes and the stats they were read under. */
 interface Entry {
   readonly bytes: Buffer;
-  readonly mtimeMs: number;
-  readonly ctimeMs: number;
-  readonly ino: number;
-  readonly dev: number;
+  readonly stats: Stats;
 }
 
 function sizeOption(value: unknown, fallback: number, name: string): number {
@@ -37,9 +35,15 @@ function sizeOption(value: unknown, fallback: number, name: string): number {
   return value;
 }
 
-/** A stat still describes the file an entry was read from. */
-function isCurrent(entry: Entry, stats: Stats): boolean {
-  return entry.bytes.length === stats.size && entry.mtimeMs === stats.mtimeMs && entry.ctimeMs === stats.ctimeMs && entry.ino === stats.ino && entry.dev === stats.dev;
+/** A file being read into the cache: the stats it is read under, and the read. */
+interface Loading {
+  readonly stats: Stats;
+  readonly bytes: Promise<Buffer | null>;
+}
+
+/** Two stats describe the same version of the same file. */
+function isSameFile(a: Stats, b: Stats): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.dev === b.dev;
 }
 
 /** The file contents cache of one serveStatic() handler. */
@@ -48,6 +52,8 @@ export class FileCache {
   readonly #maxFileBytes: number;
   /** Real path → entry, in order of last use (Map keeps insertion order: first = least recent). */
   readonly #entries = new Map<string, Entry>();
+  /** Real path → the read in flight, shared by the requests that miss while it runs. */
+  readonly #loading = new Map<string, Loading>();
   #bytes = 0;
 
   /**
@@ -70,7 +76,7 @@ export class FileCache {
     const entry = this.#entries.get(path);
     if (entry === undefined) return null;
     this.#entries.delete(path);
-    if (!isCurrent(entry, stats)) {
+    if (!isSameFile(entry.stats, stats)) {
       this.#bytes -= entry.bytes.length;
       return null;
     }
@@ -79,11 +85,27 @@ export class FileCache {
   }
 
   /**
-   * Read the whole file open as `handle` (its fstat is `stats`) and hold it under `path`. Returns
-   * the bytes, or null when the file turned out shorter than `stats.size` (it is being changed: the
-   * caller streams it instead, and nothing is held). The handle stays open; the caller closes it.
+   * The bytes of the file open as `handle` (its fstat is `stats`), held under `path`: already held,
+   * or being read for another request (one read is shared by every request that misses while it
+   * runs, so a burst on a cold file reads it once), or read whole now. Null when the file turned out
+   * shorter than `stats.size` (it is being changed: the caller streams it instead, and nothing is
+   * held). The handle stays open; the caller closes it. Rejects with the read's error.
    */
-  async load(path: string, handle: FileHandle, stats: Stats): Promise<Buffer | null> {
+  load(path: string, handle: FileHandle, stats: Stats): Promise<Buffer | null> {
+    const held = this.lookup(path, stats);
+    if (held !== null) return Promise.resolve(held);
+    const loading = this.#loading.get(path);
+    if (loading !== undefined && isSameFile(loading.stats, stats)) return loading.bytes;
+    const read: Loading = { stats, bytes: this.#read(path, handle, stats) };
+    this.#loading.set(path, read);
+    const forget = (): void => {
+      if (this.#loading.get(path) === read) this.#loading.delete(path);
+    };
+    read.bytes.then(forget, forget);
+    return read.bytes;
+  }
+
+  async #read(path: string, handle: FileHandle, stats: Stats): Promise<Buffer | null> {
     const size = stats.size;
     const bytes = Buffer.allocUnsafeSlow(size);
     let filled = 0;
@@ -92,7 +114,7 @@ export class FileCache {
       if (bytesRead === 0) return null;
       filled += bytesRead;
     }
-    this.#store(path, { bytes, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino, dev: stats.dev });
+    this.#store(path, { bytes, stats });
     return bytes;
   }
 

@@ -1,9 +1,10 @@
 // keel/static's opt-in memory cache (`cache` option): a held file is answered without being opened
 // again, a file changed on disk (contents, inode, even with its size and mtime kept) is read again,
 // files over maxFileBytes are always streamed, least recently served files are evicted past
-// maxBytes, HEAD and 304 read nothing, ranges and multipart come out of the held bytes, and bad
-// options throw. Opens are counted by spying on fs/promises' open (syncBuiltinESMExports makes
-// keel/static's imported binding see the spy).
+// maxBytes, HEAD and 304 read nothing, ranges and multipart come out of the held bytes, a burst of
+// requests on a cold file reads it once, and bad options throw. Opens are counted by spying on
+// fs/promises' open (syncBuiltinESMExports makes keel/static's imported binding see the spy), reads
+// by spying on FileHandle's read.
 
 import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +22,7 @@ let opened; // real path → times keel/static opened it
 const originalOpen = fsp.open;
 
 before(() => {
-  tree = makeTree({ 'a.txt': HUNDRED, 'b.txt': HUNDRED.toUpperCase(), 'c.txt': 'c'.repeat(100), 'big.bin': Buffer.alloc(5000, 7), 'swap.txt': 'old!' });
+  tree = makeTree({ 'burst.bin': Buffer.alloc(64 * 1024, 3), 'a.txt': HUNDRED, 'b.txt': HUNDRED.toUpperCase(), 'c.txt': 'c'.repeat(100), 'big.bin': Buffer.alloc(5000, 7), 'swap.txt': 'old!' });
   fsp.open = function (path, ...rest) {
     opened.set(String(path), (opened.get(String(path)) ?? 0) + 1);
     return originalOpen.call(this, path, ...rest);
@@ -109,6 +110,28 @@ describe('keel/static cache: hits', () => {
     assert.equal(multi.body.toString(), expected);
     assert.equal(Number(multi.headers['content-length']), multi.body.length);
   });
+});
+
+test('a burst of requests on a cold file reads it once; every response is whole', async () => {
+  const probe = await originalOpen(join(tree.root, 'a.txt'));
+  const FileHandle = Object.getPrototypeOf(probe);
+  await probe.close();
+  const originalRead = FileHandle.read;
+  let wholeReads = 0; // reads from offset 0: one per load of the file into the cache
+  FileHandle.read = function (buffer, offset, length, position) {
+    if (position === 0 && length === 64 * 1024) wholeReads++;
+    return originalRead.apply(this, arguments);
+  };
+  try {
+    await serving(serveStatic(tree.root, { cache: true }), async (port) => {
+      const responses = await Promise.all(Array.from({ length: 8 }, () => request(port, '/burst.bin')));
+      for (const res of responses) assert.deepEqual(res.body, Buffer.alloc(64 * 1024, 3));
+    });
+  } finally {
+    FileHandle.read = originalRead;
+  }
+  assert.equal(wholeReads, 1);
+  assert.ok(opens('burst.bin') > 1, 'the requests overlapped (each opened the file before it was held)');
 });
 
 describe('keel/static cache: revalidation', () => {
